@@ -1,0 +1,1 @@
+"""MDP terms of manager-based envs."""
