@@ -60,20 +60,26 @@ def _is_field_value(name: str, value: Any) -> bool:
 
 
 def _annotate_plain_attributes(cls: type) -> None:
-    """Give every un-annotated data attribute of the class (and its bases) a type annotation."""
-    annotations = cls.__dict__.get("__annotations__", {})
-    annotations = dict(annotations)
+    """Give every un-annotated data attribute of the class a type annotation, keeping the definition order."""
+    declared = dict(cls.__dict__.get("__annotations__", {}))
+    declared_order = list(declared)
     inherited = set()
     for base in cls.__mro__[1:]:
         inherited.update(getattr(base, "__annotations__", {}))
-    for name, value in list(cls.__dict__.items()):
-        if name in annotations or not _is_field_value(name, value):
-            continue
-        if name in inherited:
-            # overriding the default of an inherited field: keep the field, re-declare it here
-            annotations[name] = Any
-            continue
-        annotations[name] = type(value) if value is not MISSING else Any
+    annotations: dict[str, Any] = {}
+    for name, value in cls.__dict__.items():
+        if name in declared:
+            # annotation-only fields declared before this one keep their place
+            while declared_order and declared_order[0] != name:
+                pending = declared_order.pop(0)
+                annotations[pending] = declared[pending]
+            declared_order.pop(0)
+            annotations[name] = declared[name]
+        elif _is_field_value(name, value):
+            # a new field, or a new default for an inherited field
+            annotations[name] = Any if name in inherited or value is MISSING else type(value)
+    for pending in declared_order:
+        annotations[pending] = declared[pending]
     cls.__annotations__ = annotations
 
 
