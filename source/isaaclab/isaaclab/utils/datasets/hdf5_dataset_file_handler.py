@@ -26,7 +26,8 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
     """Reads and writes datasets in HDF5 files, one group ``/data/demo_<N>`` per episode.
 
     The file stays open for the handler's life and every HDF5 call on it holds one lock, so a writer thread and the
-    caller can use the handler at the same time. An episode is written into an anonymous group and linked under
+    caller can use the handler at the same time; reserving a demo name takes only a light lock of its own, so the
+    caller never waits for a write in progress. An episode is written into an anonymous group and linked under
     ``/data`` only once complete, so a reader (or a file left by a killed process) never sees a half-written demo.
     """
 
@@ -35,7 +36,10 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
         self._hdf5_file_stream: h5py.File | None = None
         self._hdf5_data_group: h5py.Group | None = None
         self._demo_count = 0
+        # names of published and reserved demos, kept in memory so reserving a name never waits for an HDF5 call
+        self._published_names: set[str] = set()
         self._reserved_names: set[str] = set()
+        self._names_lock = threading.Lock()
         self._lock = threading.RLock()
 
     """
@@ -81,8 +85,7 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
             self._hdf5_file_stream.attrs["format_version"] = FORMAT_VERSION
             self._hdf5_data_group = self._hdf5_file_stream.create_group("data")
             self._hdf5_data_group.attrs["total"] = 0
-            self._demo_count = 0
-            self._reserved_names.clear()
+            self._reset_names(set())
             # the environment type 2 is the gym type of robomimic's env registry
             self.add_env_args({"env_name": env_name if env_name is not None else "", "type": 2})
             self._hdf5_file_stream.flush()
@@ -109,8 +112,7 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
                 raise ValueError(f"'{file_path}' is not a dataset file: it has no '/data' group.")
             self._hdf5_file_stream = stream
             self._hdf5_data_group = stream["data"]
-            self._demo_count = len(self._hdf5_data_group)
-            self._reserved_names.clear()
+            self._reset_names(set(self._hdf5_data_group.keys()))
 
     def flush(self) -> None:
         """Write everything buffered to the file (published demos and attributes)."""
@@ -175,10 +177,10 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
         Raises:
             ValueError: If a demo of that name exists or is reserved.
         """
-        with self._lock:
-            self._raise_if_not_initialized()
+        self._raise_if_not_initialized()
+        with self._names_lock:
             name = f"demo_{demo_id if demo_id is not None else self._demo_count}"
-            if name in self._hdf5_data_group or name in self._reserved_names:
+            if name in self._published_names or name in self._reserved_names:
                 raise ValueError(f"Episode '{name}' already exists in the dataset file '{self.file_path}'.")
             self._reserved_names.add(name)
             if demo_id is None:
@@ -214,15 +216,15 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
         Raises:
             KeyError: If the name was not reserved.
         """
-        with self._lock:
-            self._raise_if_not_initialized()
+        self._raise_if_not_initialized()
+        with self._names_lock:
             if episode_name not in self._reserved_names:
                 raise KeyError(f"Episode name '{episode_name}' was not reserved with reserve_episode_name().")
         try:
             self._write_and_publish(episode_name, episode, dataset_compression)
         except BaseException:
             # the demo is not in the file: free its name (a custom id can be written again)
-            with self._lock:
+            with self._names_lock:
                 self._reserved_names.discard(episode_name)
             raise
 
@@ -243,7 +245,9 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
         with self._lock:
             self._hdf5_data_group[episode_name] = group
             self._hdf5_data_group.attrs["total"] = int(self._hdf5_data_group.attrs["total"]) + num_samples
+        with self._names_lock:
             self._reserved_names.discard(episode_name)
+            self._published_names.add(episode_name)
 
     def load_episode(self, episode_name: str, device: str) -> EpisodeData | None:
         """Load a demo as an :class:`EpisodeData` of stacked tensors, or None if there is no such demo.
@@ -269,6 +273,12 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
     """
     Helpers.
     """
+
+    def _reset_names(self, published: set[str]) -> None:
+        with self._names_lock:
+            self._published_names = published
+            self._reserved_names = set()
+            self._demo_count = len(published)
 
     def _raise_if_in_use(self) -> None:
         if self._hdf5_file_stream is not None:
