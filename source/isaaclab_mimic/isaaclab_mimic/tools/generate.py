@@ -13,6 +13,7 @@ import torch
 from tqdm import tqdm
 
 from isaaclab.envs import ManagerBasedRLMimicEnv
+from isaaclab.managers import DatasetExportMode
 from isaaclab_mimic.datagen.generation import env_loop, setup_async_generation, setup_env_config
 
 from .cli import ToolError, existing_file, make_env, new_dataset_file
@@ -60,6 +61,7 @@ def generate_dataset(
     early_cpu_offload: bool = False,
     pause_subtask: bool = False,
     show_progress: bool = True,
+    dataset_export_mode: DatasetExportMode | None = None,
 ) -> GenerationSummary:
     """Generate demos from an annotated source dataset and export the successful ones.
 
@@ -78,6 +80,8 @@ def generate_dataset(
         early_cpu_offload: Keep recorded tensors on the CPU from the moment they are recorded.
         pause_subtask: Wait for Enter after each subtask (debugging).
         show_progress: Show a progress bar.
+        dataset_export_mode: Overrides the export mode chosen for generation (``EXPORT_NONE`` measures the loop
+            without any export).
 
     Returns:
         A summary of the run.
@@ -115,6 +119,8 @@ def generate_dataset(
         datagen_config.max_num_failures = max_num_failures
     env_cfg.seed = datagen_config.seed
     env_cfg.recorders.dataset_compression = dataset_compression
+    if dataset_export_mode is not None:
+        env_cfg.recorders.dataset_export_mode = dataset_export_mode
     _seed_everything(datagen_config.seed)
 
     env = make_env(task, env_cfg)

@@ -181,3 +181,24 @@ def test_failed_write_frees_its_name_and_publishes_nothing(tmp_path, handler):
     with h5py.File(tmp_path / "dataset.hdf5", "r") as file:
         assert list(file["data"].keys()) == ["demo_4"]
     assert os.path.getsize(tmp_path / "dataset.hdf5") > 0
+
+
+def test_diff_hdf5_files_reports_every_kind_of_difference(tmp_path):
+    from isaaclab.utils.datasets import diff_hdf5_files
+
+    def write(name, value, attr, extra):
+        with h5py.File(tmp_path / name, "w") as file:
+            group = file.create_group("data")
+            group.attrs["total"] = attr
+            group.create_dataset("x", data=value)
+            if extra:
+                group.create_dataset("extra", data=[1])
+
+    write("a.hdf5", np.arange(3), 1, False)
+    write("same.hdf5", np.arange(3), 1, False)
+    write("b.hdf5", np.arange(3) + 1, 2, True)
+    assert diff_hdf5_files(tmp_path / "a.hdf5", tmp_path / "same.hdf5") == []
+    diffs = diff_hdf5_files(tmp_path / "a.hdf5", tmp_path / "b.hdf5")
+    assert "/data/@total: np.int64(1) != np.int64(2)" in diffs
+    assert "/data/x: values differ" in diffs
+    assert "/data/extra: only in the second file" in diffs

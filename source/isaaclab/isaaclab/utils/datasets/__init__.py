@@ -1,5 +1,6 @@
 """Episode data, dataset file handlers and the episode writer."""
 
+from .dataset_diff import diff_hdf5_files
 from .dataset_file_handler_base import DatasetFileHandlerBase
 from .episode_data import EpisodeData
 from .episode_writer import EpisodeWriteError, EpisodeWriteJob, EpisodeWriter, WriterStatistics
@@ -13,4 +14,5 @@ __all__ = [
     "EpisodeWriter",
     "HDF5DatasetFileHandler",
     "WriterStatistics",
+    "diff_hdf5_files",
 ]
