@@ -206,3 +206,18 @@ def test_interpolate_poses_rejects_bad_arguments():
         math_utils.interpolate_poses(pose, pose, num_steps=2, step_size=0.1)
     with pytest.raises(ValueError):
         math_utils.interpolate_poses(pose, pose, num_steps=-1)
+
+
+def test_axis_angle_of_a_half_turn():
+    rotvec = math_utils.axis_angle_from_quat(torch.tensor([0.0, 1.0, 0.0, 0.0], dtype=torch.float64))
+    torch.testing.assert_close(rotvec, torch.tensor([0.0, math.pi, 0.0], dtype=torch.float64))
+
+
+def test_rotation_conversions_first_used_in_inference_mode_still_support_autograd():
+    # bfloat16 is used by no other test, so its constants are created here, under inference mode
+    quat = math_utils.normalize(torch.tensor([[0.1, 0.2, 0.3, 0.9]])).to(torch.bfloat16)
+    with torch.inference_mode():
+        math_utils.quat_from_matrix(math_utils.matrix_from_quat(quat))
+    quat.requires_grad_(True)
+    math_utils.quat_from_matrix(math_utils.matrix_from_quat(quat)).sum().backward()
+    assert quat.grad is not None and torch.isfinite(quat.grad.float()).all()

@@ -9,6 +9,7 @@ Conventions:
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -97,6 +98,63 @@ def quat_apply(quat: torch.Tensor, vec: torch.Tensor) -> torch.Tensor:
     return vec + quat[..., 3:] * t + torch.linalg.cross(xyz, t, dim=-1)
 
 
+# Rotation-matrix entries as linear maps, so each conversion is a few batched torch ops (these functions run per env
+# and per step in data generation, where the cost is the number of ops, not their size).
+#
+# matrix_from_quat: R (flattened, row-major) = I + 2 / |q|^2 * (q q^T flattened) @ _QUAT_PRODUCTS_TO_MATRIX, where the
+# rows of the constant are the 16 products q_i q_j (x, y, z, w order; each unordered pair is counted once).
+# quat_from_matrix: the 10 terms [4w^2, 4x^2, 4y^2, 4z^2, m21 - m12, m02 - m20, m10 - m01, m10 + m01, m02 + m20,
+# m21 + m12] = _MATRIX_TERMS_OFFSET + R (flattened) @ _MATRIX_TO_TERMS; each candidate quaternion (x, y, z, w), scaled
+# by 4 * its pivot component, picks 4 of those terms (_CANDIDATE_TERMS rows: pivot w, x, y, z).
+
+
+def _quat_products_to_matrix() -> list[list[float]]:
+    x, y, z, w = range(4)
+    entries = [  # (row-major entry, +/-1, product i, product j) for the off-identity part of R
+        (0, -1, y, y), (0, -1, z, z), (1, 1, x, y), (1, -1, z, w), (2, 1, x, z), (2, 1, y, w),
+        (3, 1, x, y), (3, 1, z, w), (4, -1, x, x), (4, -1, z, z), (5, 1, y, z), (5, -1, x, w),
+        (6, 1, x, z), (6, -1, y, w), (7, 1, y, z), (7, 1, x, w), (8, -1, x, x), (8, -1, y, y),
+    ]  # fmt: skip
+    table = [[0.0] * 9 for _ in range(16)]
+    for entry, sign, i, j in entries:
+        table[4 * i + j][entry] = float(sign)
+    return table
+
+
+def _matrix_to_terms() -> tuple[list[float], list[list[float]]]:
+    m = {(r, c): 3 * r + c for r in range(3) for c in range(3)}
+    diagonal_signs = [(1, 1, 1), (1, -1, -1), (-1, 1, -1), (-1, -1, 1)]  # 4w^2, 4x^2, 4y^2, 4z^2 (minus 1)
+    pairs = [((2, 1), (1, 2), -1), ((0, 2), (2, 0), -1), ((1, 0), (0, 1), -1)]
+    pairs += [((1, 0), (0, 1), 1), ((0, 2), (2, 0), 1), ((2, 1), (1, 2), 1)]
+    table = [[0.0] * 10 for _ in range(9)]
+    for term, signs in enumerate(diagonal_signs):
+        for axis, sign in enumerate(signs):
+            table[m[(axis, axis)]][term] = float(sign)
+    for index, (first, second, sign) in enumerate(pairs):
+        table[m[first]][4 + index] = 1.0
+        table[m[second]][4 + index] = float(sign)
+    return [1.0] * 4 + [0.0] * 6, table
+
+
+_CANDIDATE_TERMS = [[4, 5, 6, 0], [1, 7, 8, 4], [7, 2, 9, 5], [8, 9, 3, 6]]
+_IDENTITY_FLAT = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+
+
+@functools.cache
+def _rotation_constants(device: torch.device, dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    """The constant tensors of the rotation conversions, once per device and dtype."""
+    offset, to_terms = _matrix_to_terms()
+    # normal tensors even when first called under inference mode, so that autograd may use them later
+    with torch.inference_mode(False):
+        return {
+            "products_to_matrix": torch.tensor(_quat_products_to_matrix(), device=device, dtype=dtype),
+            "identity": torch.tensor(_IDENTITY_FLAT, device=device, dtype=dtype),
+            "terms_offset": torch.tensor(offset, device=device, dtype=dtype),
+            "matrix_to_terms": torch.tensor(to_terms, device=device, dtype=dtype),
+            "candidate_terms": torch.tensor(_CANDIDATE_TERMS, device=device),
+        }
+
+
 def matrix_from_quat(quaternions: torch.Tensor) -> torch.Tensor:
     """Rotation matrices from quaternions ``(x, y, z, w)``.
 
@@ -106,20 +164,11 @@ def matrix_from_quat(quaternions: torch.Tensor) -> torch.Tensor:
     Returns:
         Rotation matrices, shape (..., 3, 3).
     """
-    x, y, z, w = quaternions.unbind(-1)
-    s = 2.0 / (quaternions * quaternions).sum(-1)
-    rows = (
-        1 - s * (y * y + z * z),
-        s * (x * y - z * w),
-        s * (x * z + y * w),
-        s * (x * y + z * w),
-        1 - s * (x * x + z * z),
-        s * (y * z - x * w),
-        s * (x * z - y * w),
-        s * (y * z + x * w),
-        1 - s * (x * x + y * y),
-    )
-    return torch.stack(rows, dim=-1).reshape(quaternions.shape[:-1] + (3, 3))
+    constants = _rotation_constants(quaternions.device, quaternions.dtype)
+    products = (quaternions.unsqueeze(-1) * quaternions.unsqueeze(-2)).flatten(-2)
+    scale = 2.0 / (quaternions * quaternions).sum(-1, keepdim=True)
+    flat = constants["identity"] + scale * (products @ constants["products_to_matrix"])
+    return flat.unflatten(-1, (3, 3))
 
 
 def quat_from_matrix(matrix: torch.Tensor) -> torch.Tensor:
@@ -134,26 +183,12 @@ def quat_from_matrix(matrix: torch.Tensor) -> torch.Tensor:
     Returns:
         Unit quaternions, shape (..., 4).
     """
-    m = matrix
-    m00, m11, m22 = m[..., 0, 0], m[..., 1, 1], m[..., 2, 2]
-    # 4 * (square of each component): w, x, y, z
-    squares = torch.stack((1 + m00 + m11 + m22, 1 + m00 - m11 - m22, 1 - m00 + m11 - m22, 1 - m00 - m11 + m22), dim=-1)
-    # the off-diagonal sums/differences, each 4 * (product of two components)
-    d21, d02, d10 = m[..., 2, 1] - m[..., 1, 2], m[..., 0, 2] - m[..., 2, 0], m[..., 1, 0] - m[..., 0, 1]
-    s10, s02, s21 = m[..., 1, 0] + m[..., 0, 1], m[..., 0, 2] + m[..., 2, 0], m[..., 2, 1] + m[..., 1, 2]
-    # candidate (x, y, z, w) scaled by 4 * pivot, one per choice of pivot component
-    candidates = torch.stack(
-        (
-            torch.stack((d21, d02, d10, squares[..., 0]), dim=-1),  # pivot w
-            torch.stack((squares[..., 1], s10, s02, d21), dim=-1),  # pivot x
-            torch.stack((s10, squares[..., 2], s21, d02), dim=-1),  # pivot y
-            torch.stack((s02, s21, squares[..., 3], d10), dim=-1),  # pivot z
-        ),
-        dim=-2,
-    )
-    best = squares.argmax(dim=-1)
-    index = best[..., None, None].expand(best.shape + (1, 4))
-    quat = normalize(candidates.gather(-2, index).squeeze(-2))
+    constants = _rotation_constants(matrix.device, matrix.dtype)
+    terms = constants["terms_offset"] + matrix.flatten(-2) @ constants["matrix_to_terms"]
+    # candidate (x, y, z, w) per pivot, (..., 4, 4); keep the one whose pivot is largest
+    candidates = terms[..., constants["candidate_terms"]]
+    best = terms[..., :4].argmax(dim=-1, keepdim=True).unsqueeze(-1).expand(*terms.shape[:-1], 1, 4)
+    quat = normalize(candidates.gather(-2, best).squeeze(-2))
     return torch.where(quat[..., 3:] < 0, -quat, quat)
 
 
@@ -163,40 +198,35 @@ def quat_from_angle_axis(angle: torch.Tensor, axis: torch.Tensor) -> torch.Tenso
     return torch.cat((normalize(axis) * torch.sin(half), torch.cos(half)), dim=-1)
 
 
-def quat_from_axis_angle(rotvec: torch.Tensor, eps: float = 1e-9) -> torch.Tensor:
+def quat_from_axis_angle(rotvec: torch.Tensor) -> torch.Tensor:
     """Quaternions ``(x, y, z, w)`` from rotation vectors (axis times angle in radians).
 
     Args:
         rotvec: Rotation vectors, shape (..., 3).
-        eps: Angles below this map to the identity rotation.
 
     Returns:
         Unit quaternions, shape (..., 4).
     """
     angle = rotvec.norm(dim=-1, keepdim=True)
-    half = angle / 2.0
-    # sin(angle / 2) / angle, with its limit 1/2 at zero
-    scale = torch.where(angle > eps, torch.sin(half) / angle.clamp(min=eps), 0.5 - angle * angle / 48.0)
-    return torch.cat((rotvec * scale, torch.cos(half)), dim=-1)
+    # sin(angle / 2) / angle = sinc(angle / (2 pi)) / 2, smooth through zero
+    return torch.cat((rotvec * (0.5 * torch.sinc(angle / (2.0 * math.pi))), torch.cos(angle / 2.0)), dim=-1)
 
 
-def axis_angle_from_quat(quat: torch.Tensor, eps: float = 1.0e-6) -> torch.Tensor:
+def axis_angle_from_quat(quat: torch.Tensor) -> torch.Tensor:
     """Rotation vectors (axis times angle, angle in [0, pi]) from quaternions ``(x, y, z, w)``.
 
     Args:
-        quat: Quaternions, shape (..., 4).
-        eps: Below this half-angle the small-angle expansion is used.
+        quat: Quaternions, shape (..., 4); need not be unit length.
 
     Returns:
         Rotation vectors, shape (..., 3).
     """
     # q and -q are the same rotation: take the one with w >= 0 so that the angle is at most pi
     quat = torch.where(quat[..., 3:] < 0, -quat, quat)
-    sin_half = quat[..., :3].norm(dim=-1, keepdim=True)
-    half = torch.atan2(sin_half, quat[..., 3:])
-    # angle / sin(angle / 2), with its limit 2 (plus second-order term) at zero
-    scale = torch.where(half.abs() > eps, 2.0 * half / sin_half.clamp(min=1e-12), 2.0 + half * half / 3.0)
-    return quat[..., :3] * scale
+    xyz = quat[..., :3]
+    half_angle = torch.atan2(xyz.norm(dim=-1, keepdim=True), quat[..., 3:])
+    # angle / sin(angle / 2) = 2 / sinc(half_angle / pi), smooth through zero (half_angle <= pi / 2)
+    return xyz * (2.0 / torch.sinc(half_angle / math.pi))
 
 
 def quat_slerp(q1: torch.Tensor, q2: torch.Tensor, tau: float | torch.Tensor) -> torch.Tensor:
@@ -232,11 +262,13 @@ def make_pose(pos: torch.Tensor, rot: torch.Tensor) -> torch.Tensor:
         rot: Rotation matrices, shape (..., 3, 3), or quaternions ``(x, y, z, w)``, shape (..., 4).
 
     Returns:
-        Poses, shape (..., 4, 4).
+        Poses, shape (..., 4, 4), the batch shapes of ``pos`` and ``rot`` broadcast.
     """
     if rot.shape[-1] == 4:
         rot = matrix_from_quat(rot)
-    batch = torch.broadcast_shapes(pos.shape[:-1], rot.shape[:-2])
+    batch = pos.shape[:-1]
+    if batch != rot.shape[:-2]:
+        batch = torch.broadcast_shapes(batch, rot.shape[:-2])
     pose = torch.zeros(batch + (4, 4), dtype=pos.dtype, device=pos.device)
     pose[..., :3, :3] = rot
     pose[..., :3, 3] = pos
