@@ -69,7 +69,9 @@ class InteractiveScene(ABC):
         """The state of every asset, positions in the world or (``is_relative``) in each environment's frame."""
 
     @abstractmethod
-    def reset_to(self, state: SceneState, env_ids: Sequence[int] | torch.Tensor | None = None, is_relative: bool = False):
+    def reset_to(
+        self, state: SceneState, env_ids: Sequence[int] | torch.Tensor | None = None, is_relative: bool = False
+    ):
         """Set the state of the given environments (one row of ``state`` per id)."""
 
 
