@@ -255,7 +255,9 @@ def test_pre_reset_takes_success_from_the_success_termination_term(tmp_path):
         assert [bool(file[f"data/demo_{i}"].attrs["success"]) for i in range(4)] == [True, False, True, False]
 
 
-@pytest.mark.parametrize("force, setting, exported", [(None, True, 4), (None, False, 0), (True, False, 4), (False, True, 0)])
+@pytest.mark.parametrize(
+    "force, setting, exported", [(None, True, 4), (None, False, 0), (True, False, 4), (False, True, 0)]
+)
 def test_pre_reset_export_follows_force_flag_and_setting(tmp_path, force, setting, exported):
     manager, _ = make_manager(tmp_path, export_in_record_pre_reset=setting)
     record_steps(manager, 1)
