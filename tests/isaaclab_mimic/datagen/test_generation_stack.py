@@ -11,7 +11,6 @@ import torch
 import isaaclab_mimic.envs  # noqa: F401  (registers the Mimic tasks)
 from isaaclab_mimic.datagen import generation
 from isaaclab_mimic.tools.replay import replay_demos
-from isaaclab_mimic.tools.source_dataset import ensure_source_dataset
 
 pytestmark = pytest.mark.slow
 
@@ -20,11 +19,9 @@ NUM_TRIALS = 3
 
 
 @pytest.fixture(scope="module")
-def source_file(tmp_path_factory) -> str:
-    """A small annotated source dataset (scripted expert demos)."""
-    return ensure_source_dataset(
-        TASK, num_demos=3, cache_dir=str(tmp_path_factory.mktemp("source")), log=lambda line: None
-    )
+def source_file(annotated_source_dataset) -> str:
+    """A small annotated source dataset (scripted expert demos, shared by the session)."""
+    return annotated_source_dataset
 
 
 def generate(source_file: str, output_dir: str, async_write: bool) -> tuple[dict, str]:
