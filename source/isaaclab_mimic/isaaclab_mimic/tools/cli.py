@@ -64,11 +64,20 @@ def load_env_cfg(task: str, device: str, num_envs: int, enable_cameras: bool) ->
         env_cfg = parse_env_cfg(task, device=device, num_envs=num_envs)
     except (ValueError, RuntimeError) as err:
         raise ToolError(str(err)) from None
+    check_cameras(task, env_cfg, enable_cameras)
+    env_cfg.env_name = task
+    return env_cfg
+
+
+def check_cameras(task: str, env_cfg: Any, enable_cameras: bool) -> None:
+    """Check that cameras are enabled if the task renders any.
+
+    Raises:
+        ToolError: If the task has cameras and ``enable_cameras`` is off.
+    """
     cameras = getattr(env_cfg.scene, "cameras", None)
     if cameras and not enable_cameras:
         raise ToolError(f"Task '{task}' renders cameras ({', '.join(cameras)}); pass --enable_cameras.")
-    env_cfg.env_name = task
-    return env_cfg
 
 
 def make_env(task: str, env_cfg: Any) -> Any:

@@ -16,7 +16,7 @@ from isaaclab.envs import ManagerBasedRLMimicEnv
 from isaaclab.managers import DatasetExportMode
 from isaaclab_mimic.datagen.generation import env_loop, setup_async_generation, setup_env_config
 
-from .cli import ToolError, existing_file, make_env, new_dataset_file
+from .cli import ToolError, check_cameras, existing_file, make_env, new_dataset_file
 from .source_dataset import ensure_source_dataset
 
 DEFAULT_TASK = "Isaac-Stack-Cube-Gripper-IK-Rel-Mimic-v0"
@@ -109,9 +109,7 @@ def generate_dataset(
         )
     except (ValueError, RuntimeError, NotImplementedError) as err:
         raise ToolError(str(err)) from None
-    cameras = getattr(env_cfg.scene, "cameras", None)
-    if cameras and not enable_cameras:
-        raise ToolError(f"Task '{task}' renders cameras ({', '.join(cameras)}); pass --enable_cameras.")
+    check_cameras(task, env_cfg, enable_cameras)
     datagen_config = env_cfg.datagen_config
     if seed is not None:
         datagen_config.seed = seed
