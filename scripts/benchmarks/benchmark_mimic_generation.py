@@ -1,0 +1,740 @@
+"""Benchmark Isaac Lab Mimic data generation with and without asynchronous dataset export.
+
+Runs Mimic generation on the embedded cube-stacking task, with one seed, in four export modes:
+
+* ``no_export``: nothing is exported (``EXPORT_NONE``; the recorder still records every step): the baseline,
+* ``sync``: episodes are written inside the simulation loop (the Isaac Lab default),
+* ``async``: episodes are written by the recorder's background writer thread (``async_write``),
+* ``async_offload``: ``async_write`` plus ``early_cpu_offload``,
+
+for a state-only workload (``Isaac-Stack-Cube-Gripper-IK-Rel-Mimic-v0``) and a camera workload
+(``Isaac-Stack-Cube-Gripper-IK-Rel-Visuomotor-Mimic-v0``, a table and a wrist RGB camera).
+
+Each (workload, mode, repeat) runs in its own process, so peak memory is measured per run; the processes are forked
+from a fork server that imported torch and the generation stack once, so a run does not pay that import again.
+Repeats are interleaved across modes, with the mode order rotated on every repeat, to spread machine noise.
+Both workloads generate from the same cached annotated source dataset (Mimic uses its poses, actions and subtask
+signals, not its images), built once before any timing.
+
+Measured per run (the table shows the median over the repeats):
+
+* wall time: the generation loop plus the final drain of the writer (``GenerationSummary.wall_seconds``),
+* time in export calls: the writer's ``submit_seconds`` (in ``sync`` mode the writing itself), time blocked on a
+  full queue, the writer's throughput (tensor bytes written per second of writing) and its peak queue depth,
+* peak RSS of the run's process, and on CUDA the peak device memory allocated (null on the CPU),
+* in the JSON only: the process's CPU time and where the main thread's time went (running, runnable but without a
+  core, waiting on a lock such as the GIL or on the final drain), from ``/proc/thread-self/schedstat`` on Linux.
+
+torch uses one intra-op thread per run by default (``--torch_threads``): with its default of one thread per core,
+on a small machine the OpenMP pool competes with the writer thread and other processes and timings become erratic.
+
+The datasets written by the exporting modes must be identical (checked with ``diff_hdf5_files``); the run fails
+with exit status 1 if they differ. Results go to ``<output_dir>/benchmark_mimic_generation.{json,md,png}``.
+
+Examples::
+
+    ./isaaclab.sh -p scripts/benchmarks/benchmark_mimic_generation.py
+    ./isaaclab.sh -p scripts/benchmarks/benchmark_mimic_generation.py --workloads camera --repeats 3
+    ./isaaclab.sh -p scripts/benchmarks/benchmark_mimic_generation.py --quick --output_dir /tmp/bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+import multiprocessing
+import os
+import platform
+import resource
+import shutil
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import h5py
+import torch
+
+from isaaclab.managers import DatasetExportMode
+from isaaclab.utils.datasets import diff_hdf5_files
+from isaaclab_mimic.tools.generate import generate_dataset
+from isaaclab_mimic.tools.source_dataset import DEFAULT_NUM_SOURCE_DEMOS, ensure_source_dataset
+from isaaclab_tasks.utils.parse_cfg import load_cfg_from_registry
+
+STATE_TASK = "Isaac-Stack-Cube-Gripper-IK-Rel-Mimic-v0"
+"""The state-only Mimic task (its annotated source dataset is used by both workloads)."""
+
+CAMERA_TASK = "Isaac-Stack-Cube-Gripper-IK-Rel-Visuomotor-Mimic-v0"
+"""The Mimic task with a table and a wrist camera."""
+
+RESULT_NAME = "benchmark_mimic_generation"
+"""Base name of the result files."""
+
+RUNS_DIR_NAME = "benchmark_mimic_generation_runs"
+"""Scratch folder under the output folder (datasets, per-run logs and results); replaced on every run."""
+
+FORKSERVER_PRELOAD = (
+    "torch",
+    "h5py",
+    "gymnasium",
+    "isaaclab.utils.datasets",
+    "isaaclab_mimic.tools.generate",
+    "isaaclab_tasks.utils.parse_cfg",
+)
+"""Modules the fork server imports once, so that the runs forked from it start without importing them (naming
+``__main__`` instead does not preload anything on CPython 3.11-3.13: the fork server is never given the
+script's path)."""
+
+BASELINE_MODE = "no_export"
+"""The mode the wall times are compared with."""
+
+REFERENCE_MODE = "sync"
+"""The mode whose dataset the other exporting modes must reproduce."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Workload:
+    """A task to generate demos for."""
+
+    name: str
+    task: str
+    enable_cameras: bool
+
+
+WORKLOADS: dict[str, Workload] = {
+    "state": Workload("state", STATE_TASK, enable_cameras=False),
+    "camera": Workload("camera", CAMERA_TASK, enable_cameras=True),
+}
+"""The workloads, by name."""
+
+MODES: dict[str, dict[str, Any]] = {
+    "no_export": {"dataset_export_mode": DatasetExportMode.EXPORT_NONE},
+    "sync": {},
+    "async": {"async_write": True},
+    "async_offload": {"async_write": True, "early_cpu_offload": True},
+}
+"""The export modes, by name, as keyword arguments of :func:`generate_dataset`."""
+
+DEFAULTS: dict[str, Any] = {
+    "num_envs": 10,
+    "generation_num_trials": 20,
+    "camera_size": None,
+    "source_num_demos": DEFAULT_NUM_SOURCE_DEMOS,
+}
+"""Defaults of the size arguments."""
+
+QUICK: dict[str, Any] = {"num_envs": 2, "generation_num_trials": 2, "camera_size": 32, "source_num_demos": 2}
+"""Size arguments of ``--quick`` (a tiny run for CI); explicit arguments still win."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """One generation run: a workload in one export mode, in one repeat."""
+
+    workload: str
+    mode: str
+    repeat: int
+    task: str
+    enable_cameras: bool
+    camera_size: int | None
+    input_file: str
+    runs_dir: str
+    num_envs: int
+    generation_num_trials: int
+    device: str
+    seed: int
+    torch_threads: int
+    dataset_compression: bool
+
+    @property
+    def name(self) -> str:
+        """A file-name friendly name of the run."""
+        return f"{self.workload}-{self.mode}-r{self.repeat}"
+
+    @property
+    def output_file(self) -> str:
+        """The dataset the run generates."""
+        return os.path.join(self.runs_dir, "datasets", f"{self.name}.hdf5")
+
+    @property
+    def log_file(self) -> str:
+        """Where the run's output goes."""
+        return os.path.join(self.runs_dir, "logs", f"{self.name}.log")
+
+    @property
+    def result_file(self) -> str:
+        """Where the run's measurements go (JSON)."""
+        return os.path.join(self.runs_dir, "logs", f"{self.name}.json")
+
+
+"""
+Command line.
+"""
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse and resolve the command line (``--quick`` fills in the size arguments not given explicitly)."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--num_envs", type=_positive_int, default=None, help="Parallel environments (default: 10).")
+    parser.add_argument(
+        "--generation_num_trials", type=_positive_int, default=None, help="Demos to generate per run (default: 20)."
+    )
+    parser.add_argument("--workloads", type=_names(WORKLOADS), default=list(WORKLOADS), help="state,camera")
+    parser.add_argument("--modes", type=_names(MODES), default=list(MODES), help=",".join(MODES))
+    parser.add_argument("--repeats", type=_positive_int, default=1, help="Runs per mode (the median is reported).")
+    parser.add_argument("--device", default="cpu", help="Torch device: cpu, cuda or cuda:<index>.")
+    parser.add_argument("--output_dir", default="./benchmark_results", help="Folder of the result files.")
+    parser.add_argument("--seed", type=int, default=1, help="Seed of every generation run.")
+    parser.add_argument(
+        "--camera_size",
+        type=_positive_int,
+        default=None,
+        help="Width and height of the camera images in pixels (default: the task's, 84).",
+    )
+    parser.add_argument(
+        "--torch_threads",
+        type=int,
+        default=1,
+        help="torch intra-op threads in each run; 0 keeps torch's default (one per core). Default 1: on a small"
+        " machine torch's thread pool competes with the writer thread and other processes, which makes timings"
+        " erratic.",
+    )
+    parser.add_argument("--disable_dataset_compression", action="store_true", help="Write the datasets uncompressed.")
+    parser.add_argument("--input_file", default=None, help="Annotated source dataset (default: built and cached).")
+    parser.add_argument(
+        "--source_num_demos",
+        type=_positive_int,
+        default=None,
+        help=f"Demos of the cached source dataset to build/use (default: {DEFAULT_NUM_SOURCE_DEMOS}).",
+    )
+    parser.add_argument("--keep_datasets", action="store_true", help="Keep the generated datasets.")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="A tiny run for CI: 2 envs, 2 trials, 32x32 images, a 2-demo source dataset.",
+    )
+    args = parser.parse_args(argv)
+    if args.input_file is not None and not os.path.isfile(args.input_file):
+        parser.error(f"the input file '{args.input_file}' does not exist")
+    for key, default in DEFAULTS.items():
+        if getattr(args, key) is None:
+            setattr(args, key, QUICK[key] if args.quick else default)
+    return args
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _names(choices: dict[str, Any]) -> Any:
+    """An argparse type: a comma-separated list of names out of ``choices``, in the given order."""
+
+    def parse(text: str) -> list[str]:
+        names = [name.strip() for name in text.split(",") if name.strip()]
+        unknown = [name for name in names if name not in choices]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(f"expected names out of {', '.join(choices)}, got '{text}'")
+        return list(dict.fromkeys(names))
+
+    return parse
+
+
+"""
+Planning and running.
+"""
+
+
+def plan_jobs(args: argparse.Namespace, input_file: str, runs_dir: str) -> list[Job]:
+    """The runs in execution order: repeat by repeat, workload by workload, the modes rotated by one per repeat."""
+    jobs = []
+    for repeat in range(args.repeats):
+        shift = repeat % len(args.modes)
+        modes = args.modes[shift:] + args.modes[:shift]
+        for workload_name in args.workloads:
+            workload = WORKLOADS[workload_name]
+            for mode in modes:
+                jobs.append(
+                    Job(
+                        workload=workload_name,
+                        mode=mode,
+                        repeat=repeat,
+                        task=workload.task,
+                        enable_cameras=workload.enable_cameras,
+                        camera_size=args.camera_size if workload.enable_cameras else None,
+                        input_file=input_file,
+                        runs_dir=runs_dir,
+                        num_envs=args.num_envs,
+                        generation_num_trials=args.generation_num_trials,
+                        device=args.device,
+                        seed=args.seed,
+                        torch_threads=args.torch_threads,
+                        dataset_compression=not args.disable_dataset_compression,
+                    )
+                )
+    return jobs
+
+
+def run_jobs(jobs: list[Job]) -> list[dict[str, Any]]:
+    """Run every job in its own process, in order, and return their results.
+
+    Raises:
+        RuntimeError: If a run fails (with the end of its log).
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(FORKSERVER_PRELOAD))
+    results = []
+    for index, job in enumerate(jobs, start=1):
+        print(f"[{index}/{len(jobs)}] {job.workload} / {job.mode} (repeat {job.repeat + 1}) ...", end=" ", flush=True)
+        process = context.Process(target=_job_process, args=(job,), name=job.name)
+        process.start()
+        process.join()
+        if process.exitcode != 0 or not os.path.isfile(job.result_file):
+            print("failed")
+            raise RuntimeError(f"Run '{job.name}' failed (exit code {process.exitcode}):\n{_tail(job.log_file)}")
+        with open(job.result_file) as file:
+            result = json.load(file)
+        print(f"{result['wall_seconds']:.1f} s, {result['num_success']} demos, {result['demos_written']} written")
+        results.append(result)
+    return results
+
+
+def _job_process(job: Job) -> None:
+    """Entry point of a run's process: run the job with its output (and any traceback) going to its log file, and
+    write its measurements as JSON."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with open(job.log_file, "w") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+    result = run_job(job)
+    with open(job.result_file, "w") as file:
+        json.dump(result, file, indent=2)
+
+
+def run_job(job: Job) -> dict[str, Any]:
+    """Run one generation in this process and measure it.
+
+    Returns:
+        The run's identity, the generation summary's timings and counts, the writer statistics, peak RSS and (on
+        CUDA) peak device memory.
+    """
+    if job.torch_threads > 0:
+        torch.set_num_threads(job.torch_threads)
+    task = job.task if job.camera_size is None else register_camera_size_variant(job.task, job.camera_size)
+    cuda = job.device.startswith("cuda")
+    if cuda:
+        torch.cuda.reset_peak_memory_stats(job.device)
+    main_thread_start = _main_thread_times()
+    summary = generate_dataset(
+        task=task,
+        input_file=job.input_file,
+        output_file=job.output_file,
+        num_envs=job.num_envs,
+        generation_num_trials=job.generation_num_trials,
+        device=job.device,
+        enable_cameras=job.enable_cameras,
+        seed=job.seed,
+        dataset_compression=job.dataset_compression,
+        show_progress=False,
+        **MODES[job.mode],
+    )
+    main_thread_end = _main_thread_times()
+    main_thread = {key: main_thread_end[key] - main_thread_start[key] for key in main_thread_end}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    writer = summary.writer
+    exported = job.mode != BASELINE_MODE
+    result = {
+        "name": job.name,
+        **dataclasses.asdict(job),
+        "output_file": job.output_file if exported else None,
+        "wall_seconds": summary.wall_seconds,
+        "export_call_seconds": writer["submit_seconds"],
+        "blocked_seconds": writer["blocked_seconds"],
+        "write_seconds": writer["write_seconds"],
+        "bytes_written": writer["bytes_written"],
+        "write_throughput_mb_s": _throughput_mb_s(writer["bytes_written"], writer["write_seconds"]),
+        "peak_queue_depth": writer["peak_queue_depth"],
+        "peak_queue_bytes": writer["peak_queue_bytes"],
+        "peak_rss_mb": _max_rss_mb(usage.ru_maxrss),
+        "peak_cuda_allocated_mb": torch.cuda.max_memory_allocated(job.device) / 2**20 if cuda else None,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        **main_thread,
+        "torch_threads_used": torch.get_num_threads(),
+        "demos_written": writer["episodes_written"],
+        "num_success": summary.num_success,
+        "num_failures": summary.num_failures,
+        "num_attempts": summary.num_attempts,
+        "writer": writer,
+    }
+    print(json.dumps(result, indent=2))
+    return result
+
+
+def register_camera_size_variant(task: str, size: int) -> str:
+    """Register a copy of a camera task whose cameras render ``size`` x ``size`` images, and return its id.
+
+    The task configs have no image-size setting that :func:`generate_dataset` could pass on, so the variant is a
+    gymnasium registration whose config entry point resizes every camera of the original config.
+    """
+    variant = f"{task.removesuffix('-v0')}-{size}x{size}px-v0"
+    if variant not in gym.registry:
+        spec = gym.spec(task)
+
+        def make_cfg() -> Any:
+            cfg = load_cfg_from_registry(task, "env_cfg_entry_point")
+            for camera in cfg.scene.cameras.values():
+                camera.width = camera.height = size
+            return cfg
+
+        kwargs = {**spec.kwargs, "env_cfg_entry_point": make_cfg}
+        gym.register(id=variant, entry_point=spec.entry_point, kwargs=kwargs, disable_env_checker=True)
+    return variant
+
+
+def _main_thread_times() -> dict[str, float]:
+    """Where the calling thread's time went so far, in seconds: ``main_thread_seconds`` (a wall clock),
+    ``main_thread_cpu_seconds`` (running), and on Linux ``main_thread_runnable_seconds`` (ready but waiting for a
+    core: other threads and processes had them) and ``main_thread_waiting_seconds`` (the rest: sleeping on a lock
+    such as the GIL, or on I/O). Differences of two calls give the times of what ran in between."""
+    wall, cpu = time.perf_counter(), time.thread_time()
+    times = {"main_thread_seconds": wall, "main_thread_cpu_seconds": cpu}
+    try:
+        with open("/proc/thread-self/schedstat") as file:
+            runnable = int(file.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return times
+    times["main_thread_runnable_seconds"] = runnable
+    times["main_thread_waiting_seconds"] = wall - cpu - runnable
+    return times
+
+
+def _throughput_mb_s(num_bytes: int, seconds: float) -> float | None:
+    """Megabytes (1e6 bytes) per second, or None if nothing was timed."""
+    return num_bytes / 1e6 / seconds if seconds > 0 else None
+
+
+def _max_rss_mb(ru_maxrss: int) -> float:
+    """``ru_maxrss`` in MiB (it is in KiB on Linux, in bytes on macOS)."""
+    return ru_maxrss / 2**20 if sys.platform == "darwin" else ru_maxrss / 2**10
+
+
+def _tail(path: str, num_lines: int = 40) -> str:
+    """The last lines of a text file (empty if it does not exist)."""
+    if not os.path.isfile(path):
+        return ""
+    with open(path, errors="replace") as file:
+        return "".join(file.readlines()[-num_lines:])
+
+
+"""
+Checks and summaries.
+"""
+
+
+def check_identical(results: list[dict[str, Any]], workloads: list[str]) -> dict[str, dict[str, Any]]:
+    """Compare every exported dataset of a workload with that of its first ``sync`` run.
+
+    Returns:
+        Per workload: ``identical`` (True/False, or None without a ``sync`` run and another exporting run), the
+        reference file, the compared runs and the differences of each run that differs.
+    """
+    checks = {}
+    for workload in workloads:
+        exported = [r for r in results if r["workload"] == workload and r["output_file"] is not None]
+        reference = next((r for r in exported if r["mode"] == REFERENCE_MODE), None)
+        others = [r for r in exported if r is not reference]
+        if reference is None or not others:
+            checks[workload] = {"identical": None, "reference": None, "compared": [], "diffs": {}}
+            continue
+        diffs = {r["name"]: diff_hdf5_files(reference["output_file"], r["output_file"]) for r in others}
+        checks[workload] = {
+            "identical": not any(diffs.values()),
+            "reference": reference["name"],
+            "compared": sorted(diffs),
+            "diffs": {name: lines for name, lines in diffs.items() if lines},
+        }
+    return checks
+
+
+def summarize(results: list[dict[str, Any]], workloads: list[str], modes: list[str]) -> list[dict[str, Any]]:
+    """One row per workload and mode: the median of every measurement over the repeats, and the ratio of the median
+    wall time to that of ``no_export``."""
+    rows = []
+    for workload in workloads:
+        workload_rows = {mode: _summarize_runs(workload, mode, results) for mode in modes}
+        baseline = workload_rows.get(BASELINE_MODE, {}).get("wall_seconds")
+        for row in workload_rows.values():
+            row["ratio_to_no_export"] = row["wall_seconds"] / baseline if baseline and row["wall_seconds"] else None
+        rows.extend(workload_rows.values())
+    return rows
+
+
+def _summarize_runs(workload: str, mode: str, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The row of one workload and mode: medians over its runs, and every run's wall time."""
+    runs = [r for r in results if r["workload"] == workload and r["mode"] == mode]
+    row = {"workload": workload, "mode": mode, "repeats": len(runs)}
+    row.update({key: _median([r.get(key) for r in runs]) for key in _MEASURES})
+    row["wall_seconds_all"] = [r["wall_seconds"] for r in runs]
+    return row
+
+
+_MEASURES = (
+    "wall_seconds",
+    "export_call_seconds",
+    "blocked_seconds",
+    "write_seconds",
+    "bytes_written",
+    "write_throughput_mb_s",
+    "peak_queue_depth",
+    "peak_queue_bytes",
+    "peak_rss_mb",
+    "peak_cuda_allocated_mb",
+    "cpu_seconds",
+    "main_thread_seconds",
+    "main_thread_cpu_seconds",
+    "main_thread_runnable_seconds",
+    "main_thread_waiting_seconds",
+    "demos_written",
+    "num_success",
+    "num_attempts",
+)
+"""The per-run measurements summarized by their median."""
+
+
+def _median(values: list[Any]) -> Any:
+    """The median of the values that are not None (None if there are none)."""
+    present = [value for value in values if value is not None]
+    return statistics.median(present) if present else None
+
+
+def machine_info(device: str) -> dict[str, Any]:
+    """The machine and software the benchmark ran on."""
+    info = {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "memory_gb": _memory_gb(),
+        "torch": torch.__version__,
+        "torch_default_threads": torch.get_num_threads(),
+        "h5py": h5py.__version__,
+        "hdf5": h5py.version.hdf5_version,
+        "device": device,
+        "cuda_device": torch.cuda.get_device_name(device) if device.startswith("cuda") else None,
+        "load_average_start": _load_average(),
+    }
+    return info
+
+
+def _memory_gb() -> float | None:
+    """Physical memory in GB, if the OS says."""
+    try:
+        return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9, 1)
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _load_average() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages, if the OS says (other processes disturb the timings)."""
+    try:
+        return [round(value, 2) for value in os.getloadavg()]
+    except (OSError, AttributeError):
+        return None
+
+
+"""
+Reports.
+"""
+
+
+def write_json(path: str, report: dict[str, Any]) -> None:
+    """Write the full report as JSON."""
+    with open(path, "w") as file:
+        json.dump(report, file, indent=2)
+
+
+def markdown_table(report: dict[str, Any]) -> str:
+    """The results as a markdown document: the table, the dataset checks and the run's settings."""
+    args, machine = report["args"], report["machine"]
+    camera = f"{args['camera_size']}x{args['camera_size']}" if args["camera_size"] else "task default (84x84)"
+    lines = [
+        "# Mimic generation benchmark",
+        "",
+        f"{args['num_envs']} envs, {args['generation_num_trials']} trials, seed {args['seed']}, device"
+        f" {args['device']}, {args['repeats']} repeat(s) (median), camera images {camera}, torch threads"
+        f" {args['torch_threads'] or 'default'}, compression {'off' if args['disable_dataset_compression'] else 'on'}.",
+        f"Machine: {machine['cpu_count']} CPUs, torch {machine['torch']}, {machine['platform']}; load average"
+        f" {machine['load_average_start']} at start, {machine['load_average_end']} at end.",
+        "",
+        "| workload | mode | wall s | vs no_export | in export calls s | blocked s | writer MB/s | peak queue |"
+        " peak RSS MB | peak CUDA MB | demos written |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in report["rows"]:
+        cells = [
+            row["workload"],
+            row["mode"],
+            _fmt(row["wall_seconds"], 1),
+            _fmt(row["ratio_to_no_export"], 3, suffix="x"),
+            _fmt(row["export_call_seconds"], 3),
+            _fmt(row["blocked_seconds"], 3),
+            _fmt(row["write_throughput_mb_s"], 1),
+            _fmt(row["peak_queue_depth"], 0),
+            _fmt(row["peak_rss_mb"], 0),
+            _fmt(row["peak_cuda_allocated_mb"], 0),
+            _fmt(row["demos_written"], 0),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    for workload, check in report["identical"].items():
+        state = {True: "identical", False: "DIFFERENT", None: "not compared"}[check["identical"]]
+        compared = f"{len(check['compared'])} run(s) compared with {check['reference']}" if check["reference"] else ""
+        lines.append(f"- {workload}: exported datasets {state}{f' ({compared})' if compared else ''}.")
+    if not args["device"].startswith("cuda"):
+        lines.append("- Peak CUDA memory: not measured (device is not CUDA).")
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(value: float | None, digits: int, suffix: str = "") -> str:
+    """A number for the table ("-" if missing)."""
+    return "-" if value is None else f"{value:.{digits}f}{suffix}"
+
+
+def write_plot(path: str, rows: list[dict[str, Any]], workloads: list[str], title: str) -> None:
+    """A bar chart of the median wall time per mode, one panel per workload, with no_export as a reference line
+    (and, over several repeats, bars from the fastest to the slowest repeat)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(workloads), figsize=(5 * len(workloads), 4), squeeze=False)
+    for ax, workload in zip(axes[0], workloads):
+        workload_rows = [row for row in rows if row["workload"] == workload]
+        names = [row["mode"] for row in workload_rows]
+        walls = [row["wall_seconds"] for row in workload_rows]
+        spreads = [_spread(row) for row in workload_rows]
+        yerr = [[low for low, _ in spreads], [high for _, high in spreads]] if any(map(any, spreads)) else None
+        bars = ax.bar(names, walls, yerr=yerr, capsize=3, color="tab:blue")
+        ax.bar_label(bars, labels=[f"{wall:.1f}" for wall in walls], label_type="center", color="white", fontsize=9)
+        baseline = next((row["wall_seconds"] for row in workload_rows if row["mode"] == BASELINE_MODE), None)
+        if baseline is not None:
+            ax.axhline(baseline, color="tab:red", linestyle="--", linewidth=1, label="no_export")
+            ax.legend(loc="lower right", fontsize=8)
+        ax.set_title(f"{workload} workload")
+        ax.set_ylabel("wall time (s, median)")
+        ax.tick_params(axis="x", labelrotation=15)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _spread(row: dict[str, Any]) -> tuple[float, float]:
+    """Distances from the median wall time down to the fastest and up to the slowest repeat."""
+    walls = row["wall_seconds_all"]
+    return row["wall_seconds"] - min(walls), max(walls) - row["wall_seconds"]
+
+
+"""
+Main.
+"""
+
+
+def prepare_runs_dir(output_dir: str) -> str:
+    """Create the output folder and an empty scratch folder for the runs in it."""
+    runs_dir = os.path.join(output_dir, RUNS_DIR_NAME)
+    shutil.rmtree(runs_dir, ignore_errors=True)
+    os.makedirs(os.path.join(runs_dir, "datasets"))
+    os.makedirs(os.path.join(runs_dir, "logs"))
+    return runs_dir
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark; return the exit status (1 if the exported datasets differ)."""
+    args = parse_args(argv)
+    runs_dir = prepare_runs_dir(args.output_dir)
+    machine = machine_info(args.device)
+    input_file = args.input_file or ensure_source_dataset(
+        STATE_TASK, device=args.device, num_demos=args.source_num_demos
+    )
+    started = time.perf_counter()
+    results = run_jobs(plan_jobs(args, input_file, runs_dir))
+    machine["load_average_end"] = _load_average()
+    identical = check_identical(results, args.workloads)
+    report = build_report(args, machine, input_file, results, identical, time.perf_counter() - started)
+    table = write_reports(args, report)
+    if not args.device.startswith("cuda"):
+        print("[INFO] Peak CUDA memory could not be measured: the device is the CPU (recorded as null).")
+    print()
+    print(table)
+
+    if report_differences(identical):
+        print(f"[ERROR] The exported datasets differ; they are kept in {runs_dir}/datasets.", file=sys.stderr)
+        return 1
+    if not args.keep_datasets:
+        shutil.rmtree(os.path.join(runs_dir, "datasets"), ignore_errors=True)
+    return 0
+
+
+def build_report(
+    args: argparse.Namespace,
+    machine: dict[str, Any],
+    input_file: str,
+    results: list[dict[str, Any]],
+    identical: dict[str, dict[str, Any]],
+    seconds: float,
+) -> dict[str, Any]:
+    """The full report: machine, arguments, one row per workload and mode, ratios, dataset checks and every run."""
+    rows = summarize(results, args.workloads, args.modes)
+    ratios: dict[str, dict[str, float | None]] = {}
+    for row in rows:
+        ratios.setdefault(row["workload"], {})[row["mode"]] = row["ratio_to_no_export"]
+    return {
+        "benchmark": RESULT_NAME,
+        "created": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "machine": machine,
+        "args": vars(args),
+        "source_dataset": input_file,
+        "total_seconds": seconds,
+        "rows": rows,
+        "ratios": ratios,
+        "identical": identical,
+        "runs": results,
+    }
+
+
+def write_reports(args: argparse.Namespace, report: dict[str, Any]) -> str:
+    """Write the JSON report, the markdown table and the chart under the output folder; return the table."""
+    base = os.path.join(args.output_dir, RESULT_NAME)
+    write_json(f"{base}.json", report)
+    table = markdown_table(report)
+    with open(f"{base}.md", "w") as file:
+        file.write(table)
+    title = f"Mimic generation: {args.num_envs} envs, {args.generation_num_trials} trials, {args.device}"
+    write_plot(f"{base}.png", report["rows"], args.workloads, title)
+    print(f"[INFO] Results: {base}.json, {base}.md, {base}.png")
+    return table
+
+
+def report_differences(identical: dict[str, dict[str, Any]]) -> bool:
+    """Print the differences between exported datasets, if any; return whether there were any."""
+    different = False
+    for workload, check in identical.items():
+        for name, lines in check["diffs"].items():
+            print(f"[ERROR] {workload}: {name} differs from {check['reference']}:", *lines[:20], sep="\n  ")
+            different = True
+    return different
+
+
+if __name__ == "__main__":
+    sys.exit(main())

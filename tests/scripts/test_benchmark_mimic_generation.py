@@ -1,0 +1,142 @@
+"""End-to-end test of ``scripts/benchmarks/benchmark_mimic_generation.py`` in its ``--quick`` configuration.
+
+The script runs from the repository root so that it shares the cached source dataset under ``datasets/source/``
+with the other Mimic tools (``--quick`` uses a 2-demo source dataset, built there in a few seconds on first use).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import h5py
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = REPO_ROOT / "scripts" / "benchmarks" / "benchmark_mimic_generation.py"
+WORKLOADS = ("state", "camera")
+MODES = ("no_export", "sync", "async", "async_offload")
+ROW_FIELDS = (
+    "wall_seconds",
+    "ratio_to_no_export",
+    "export_call_seconds",
+    "blocked_seconds",
+    "write_throughput_mb_s",
+    "peak_queue_depth",
+    "peak_rss_mb",
+    "peak_cuda_allocated_mb",
+    "demos_written",
+)
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
+    """Run the benchmark once with ``--quick`` into a temporary folder."""
+    output_dir = tmp_path_factory.mktemp("benchmark")
+    process = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--output_dir", str(output_dir)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert process.returncode == 0, f"stdout:\n{process.stdout[-4000:]}\nstderr:\n{process.stderr[-4000:]}"
+    return process, output_dir
+
+
+@pytest.mark.slow
+def test_quick_benchmark_report(quick_run: tuple[subprocess.CompletedProcess, Path]) -> None:
+    """The JSON report has machine info, the arguments, one row per workload and mode, ratios and identity checks."""
+    _, output_dir = quick_run
+    report = json.loads((output_dir / "benchmark_mimic_generation.json").read_text())
+
+    assert {"cpu_count", "torch", "platform"} <= set(report["machine"])
+    assert report["args"]["quick"] is True
+    assert report["args"]["num_envs"] == 2 and report["args"]["generation_num_trials"] == 2
+    rows = {(row["workload"], row["mode"]): row for row in report["rows"]}
+    assert set(rows) == {(workload, mode) for workload in WORKLOADS for mode in MODES}
+    for (_, mode), row in rows.items():
+        assert all(field in row for field in ROW_FIELDS), sorted(row)
+        assert row["wall_seconds"] > 0
+        assert row["peak_rss_mb"] > 0
+        assert row["peak_cuda_allocated_mb"] is None  # CPU run
+        assert row["demos_written"] == (0 if mode == "no_export" else 2)
+        if mode != "no_export":
+            assert row["write_throughput_mb_s"] > 0
+    for workload in WORKLOADS:
+        assert report["ratios"][workload]["no_export"] == pytest.approx(1.0)
+        assert set(report["ratios"][workload]) == set(MODES)
+        assert report["identical"][workload]["identical"] is True
+        assert len(report["identical"][workload]["compared"]) == 2
+    assert len(report["runs"]) == len(WORKLOADS) * len(MODES)
+
+
+@pytest.mark.slow
+def test_quick_benchmark_outputs(quick_run: tuple[subprocess.CompletedProcess, Path]) -> None:
+    """The markdown table is written and printed, the chart is a PNG, and the generated datasets are cleaned up."""
+    process, output_dir = quick_run
+    table = (output_dir / "benchmark_mimic_generation.md").read_text()
+    assert "| workload | mode | wall s |" in table
+    assert "| camera | async_offload |" in table
+    assert table.strip() in process.stdout
+    assert "could not be measured" in process.stdout
+    png = output_dir / "benchmark_mimic_generation.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(output_dir.rglob("*.hdf5"))
+
+
+def _load_script() -> ModuleType:
+    """Import the benchmark script as a module."""
+    spec = importlib.util.spec_from_file_location("benchmark_mimic_generation", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _fake_result(mode: str, output_file: str | None) -> dict[str, Any]:
+    """A run result as a run's process reports it, with only the fields the report needs."""
+    return {
+        "name": f"state-{mode}-r0",
+        "workload": "state",
+        "mode": mode,
+        "repeat": 0,
+        "output_file": output_file,
+        "wall_seconds": 1.0,
+        "demos_written": 0 if output_file is None else 1,
+    }
+
+
+def test_differing_datasets_fail_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """If an async dataset differs from the sync one, the run reports it and exits with status 1, keeping the files."""
+    benchmark = _load_script()
+    files = {}
+    for mode, value in (("sync", 1.0), ("async", 2.0)):
+        files[mode] = str(tmp_path / f"{mode}.hdf5")
+        with h5py.File(files[mode], "w") as file:
+            file.create_dataset("data/demo_0/actions", data=[[value]])
+    results = [
+        _fake_result("no_export", None),
+        _fake_result("sync", files["sync"]),
+        _fake_result("async", files["async"]),
+    ]
+    monkeypatch.setattr(benchmark, "run_jobs", lambda jobs: results)
+
+    output_dir = tmp_path / "out"
+    argv = ["--workloads", "state", "--modes", "no_export,sync,async", "--input_file", files["sync"]]
+    status = benchmark.main([*argv, "--output_dir", str(output_dir)])
+
+    assert status == 1
+    report = json.loads((output_dir / "benchmark_mimic_generation.json").read_text())
+    check = report["identical"]["state"]
+    assert check["identical"] is False
+    assert check["reference"] == "state-sync-r0"
+    assert check["diffs"]["state-async-r0"] == ["/data/demo_0/actions: values differ"]
+    assert report["ratios"]["state"] == {"no_export": 1.0, "sync": 1.0, "async": 1.0}
+    assert "DIFFERENT" in (output_dir / "benchmark_mimic_generation.md").read_text()
+    assert Path(files["async"]).is_file()
