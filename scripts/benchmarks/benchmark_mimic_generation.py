@@ -19,14 +19,16 @@ signals, not its images), built once before any timing.
 Measured per run (the table shows the median over the repeats):
 
 * wall time: the generation loop plus the final drain of the writer (``GenerationSummary.wall_seconds``),
-* time in export calls: the writer's ``submit_seconds`` (in ``sync`` mode the writing itself), time blocked on a
+* time in export calls: the writer's ``export_seconds`` (whole ``export_episodes`` calls; in ``sync`` mode the
+  writing itself), time blocked on a
   full queue, the writer's throughput (tensor bytes written per second of writing) and its peak queue depth,
 * peak RSS of the run's process, and on CUDA the peak device memory allocated (null on the CPU),
 * in the JSON only: the process's CPU time and where the main thread's time went (running, runnable but without a
   core, waiting on a lock such as the GIL or on the final drain), from ``/proc/thread-self/schedstat`` on Linux.
 
-torch uses one intra-op thread per run by default (``--torch_threads``): with its default of one thread per core,
-on a small machine the OpenMP pool competes with the writer thread and other processes and timings become erratic.
+torch's intra-op threads are those ``generate_dataset`` picks (every core but one, left to the writer) unless
+``--torch_threads`` says otherwise: with one thread per core, on a small machine the OpenMP pool competes with the
+writer thread and other processes and timings become erratic.
 
 The datasets written by the exporting modes must be identical (checked with ``diff_hdf5_files``); the run fails
 with exit status 1 if they differ. Results go to ``<output_dir>/benchmark_mimic_generation.{json,md,png}``.
@@ -52,10 +54,9 @@ import shutil
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-import gymnasium as gym
 import h5py
 import torch
 
@@ -63,7 +64,6 @@ from isaaclab.managers import DatasetExportMode
 from isaaclab.utils.datasets import diff_hdf5_files
 from isaaclab_mimic.tools.generate import generate_dataset
 from isaaclab_mimic.tools.source_dataset import DEFAULT_NUM_SOURCE_DEMOS, ensure_source_dataset
-from isaaclab_tasks.utils.parse_cfg import load_cfg_from_registry
 
 STATE_TASK = "Isaac-Stack-Cube-Gripper-IK-Rel-Mimic-v0"
 """The state-only Mimic task (its annotated source dataset is used by both workloads)."""
@@ -198,10 +198,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--torch_threads",
         type=int,
-        default=1,
-        help="torch intra-op threads in each run; 0 keeps torch's default (one per core). Default 1: on a small"
-        " machine torch's thread pool competes with the writer thread and other processes, which makes timings"
-        " erratic.",
+        default=0,
+        help="torch intra-op threads in each run; 0 (default) uses generate_dataset's choice: every core but one.",
     )
     parser.add_argument("--disable_dataset_compression", action="store_true", help="Write the datasets uncompressed.")
     parser.add_argument("--input_file", default=None, help="Annotated source dataset (default: built and cached).")
@@ -326,15 +324,12 @@ def run_job(job: Job) -> dict[str, Any]:
         The run's identity, the generation summary's timings and counts, the writer statistics, peak RSS and (on
         CUDA) peak device memory.
     """
-    if job.torch_threads > 0:
-        torch.set_num_threads(job.torch_threads)
-    task = job.task if job.camera_size is None else register_camera_size_variant(job.task, job.camera_size)
     cuda = job.device.startswith("cuda")
     if cuda:
         torch.cuda.reset_peak_memory_stats(job.device)
     main_thread_start = _main_thread_times()
     summary = generate_dataset(
-        task=task,
+        task=job.task,
         input_file=job.input_file,
         output_file=job.output_file,
         num_envs=job.num_envs,
@@ -344,6 +339,8 @@ def run_job(job: Job) -> dict[str, Any]:
         seed=job.seed,
         dataset_compression=job.dataset_compression,
         show_progress=False,
+        torch_threads=job.torch_threads if job.torch_threads > 0 else None,
+        env_cfg_hook=None if job.camera_size is None else resize_cameras(job.camera_size),
         **MODES[job.mode],
     )
     main_thread_end = _main_thread_times()
@@ -356,7 +353,7 @@ def run_job(job: Job) -> dict[str, Any]:
         **dataclasses.asdict(job),
         "output_file": job.output_file if exported else None,
         "wall_seconds": summary.wall_seconds,
-        "export_call_seconds": writer["submit_seconds"],
+        "export_call_seconds": writer["export_seconds"],
         "blocked_seconds": writer["blocked_seconds"],
         "write_seconds": writer["write_seconds"],
         "bytes_written": writer["bytes_written"],
@@ -378,25 +375,14 @@ def run_job(job: Job) -> dict[str, Any]:
     return result
 
 
-def register_camera_size_variant(task: str, size: int) -> str:
-    """Register a copy of a camera task whose cameras render ``size`` x ``size`` images, and return its id.
+def resize_cameras(size: int) -> Callable[[Any], None]:
+    """An env config hook for :func:`generate_dataset` that makes every camera render ``size`` x ``size`` images."""
 
-    The task configs have no image-size setting that :func:`generate_dataset` could pass on, so the variant is a
-    gymnasium registration whose config entry point resizes every camera of the original config.
-    """
-    variant = f"{task.removesuffix('-v0')}-{size}x{size}px-v0"
-    if variant not in gym.registry:
-        spec = gym.spec(task)
+    def hook(env_cfg: Any) -> None:
+        for camera in env_cfg.scene.cameras.values():
+            camera.width = camera.height = size
 
-        def make_cfg() -> Any:
-            cfg = load_cfg_from_registry(task, "env_cfg_entry_point")
-            for camera in cfg.scene.cameras.values():
-                camera.width = camera.height = size
-            return cfg
-
-        kwargs = {**spec.kwargs, "env_cfg_entry_point": make_cfg}
-        gym.register(id=variant, entry_point=spec.entry_point, kwargs=kwargs, disable_env_checker=True)
-    return variant
+    return hook
 
 
 def _main_thread_times() -> dict[str, float]:
@@ -571,7 +557,8 @@ def markdown_table(report: dict[str, Any]) -> str:
         "",
         f"{args['num_envs']} envs, {args['generation_num_trials']} trials, seed {args['seed']}, device"
         f" {args['device']}, {args['repeats']} repeat(s) (median), camera images {camera}, torch threads"
-        f" {args['torch_threads'] or 'default'}, compression {'off' if args['disable_dataset_compression'] else 'on'}.",
+        f" {args['torch_threads'] or 'all cores but one'},"
+        f" compression {'off' if args['disable_dataset_compression'] else 'on'}.",
         f"Machine: {machine['cpu_count']} CPUs, torch {machine['torch']}, {machine['platform']}; load average"
         f" {machine['load_average_start']} at start, {machine['load_average_end']} at end.",
         "",

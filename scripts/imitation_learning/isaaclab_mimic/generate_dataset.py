@@ -29,6 +29,12 @@ def main() -> None:
         action="store_true",
         help="Keep recorded tensors on the CPU from the moment they are recorded.",
     )
+    parser.add_argument(
+        "--torch_threads",
+        type=cli.positive_int,
+        default=None,
+        help="Torch CPU threads (default: all cores but one, left to the dataset writer).",
+    )
     cli.add_launcher_args(parser)
     args = parser.parse_args()
 
@@ -46,6 +52,7 @@ def main() -> None:
         async_write=args.async_write,
         early_cpu_offload=args.early_cpu_offload,
         pause_subtask=args.pause_subtask,
+        torch_threads=args.torch_threads,
     )
     writer = summary.writer
     print(

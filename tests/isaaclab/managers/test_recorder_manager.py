@@ -377,3 +377,13 @@ def test_exported_files_are_readable_by_plain_h5py_while_open(tmp_path):
     with h5py.File(tmp_path / "dataset.hdf5", "r") as file:
         assert len(file["data"]) == 4
     manager.close()
+
+
+def test_statistics_count_whole_export_calls(tmp_path):
+    manager, _ = make_manager(tmp_path)
+    record_steps(manager, 2)
+    manager.export_episodes()
+    stats = manager.writer_statistics
+    assert stats.episodes_written == 4 and stats.bytes_written > 0
+    assert stats.export_seconds >= stats.submit_seconds > 0
+    manager.close()

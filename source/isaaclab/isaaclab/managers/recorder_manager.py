@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import os
+import time
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -352,31 +353,15 @@ class RecorderManager(ManagerBase):
         """
         if not self._terms:
             return
+        start = time.perf_counter()
         env_ids = resolve_env_ids(env_ids, self._env.num_envs)
         if demo_ids is not None:
             demo_ids = _check_demo_ids(demo_ids, len(env_ids))
         self._writer.raise_if_failed()
-
-        for index, env_id in enumerate(env_ids):
-            episode = self._episodes.get(env_id)
-            if episode is not None and not episode.is_empty():
-                succeeded = bool(episode.success)
-                file_handler = self._target_file_handler(succeeded)
-                if file_handler is not None:
-                    demo_id = demo_ids[index] if demo_ids is not None else None
-                    self._writer.submit(
-                        EpisodeWriteJob(
-                            file_handler=file_handler,
-                            episode=episode.snapshot(),
-                            episode_name=file_handler.reserve_episode_name(demo_id),
-                            demo_id=demo_id,
-                            dataset_compression=self.cfg.dataset_compression,
-                            env_args=self._env_args_update(file_handler),
-                        )
-                    )
-                counts = self._exported_successful_episode_count if succeeded else self._exported_failed_episode_count
-                counts[env_id] = counts.get(env_id, 0) + 1
-            self._episodes[env_id] = self._create_episode(env_id)
+        try:
+            self._export(env_ids, demo_ids)
+        finally:
+            self._writer.add_export_seconds(time.perf_counter() - start)
 
     def flush(self) -> None:
         """Wait until every exported episode is written, and flush the files.
@@ -414,6 +399,29 @@ class RecorderManager(ManagerBase):
     """
     Helpers.
     """
+
+    def _export(self, env_ids: list[int], demo_ids: list[int] | None) -> None:
+        """Hand each non-empty episode to the writer (or count it) and start a fresh one."""
+        for index, env_id in enumerate(env_ids):
+            episode = self._episodes.get(env_id)
+            if episode is not None and not episode.is_empty():
+                succeeded = bool(episode.success)
+                file_handler = self._target_file_handler(succeeded)
+                if file_handler is not None:
+                    demo_id = demo_ids[index] if demo_ids is not None else None
+                    self._writer.submit(
+                        EpisodeWriteJob(
+                            file_handler=file_handler,
+                            episode=episode.snapshot(),
+                            episode_name=file_handler.reserve_episode_name(demo_id),
+                            demo_id=demo_id,
+                            dataset_compression=self.cfg.dataset_compression,
+                            env_args=self._env_args_update(file_handler),
+                        )
+                    )
+                counts = self._exported_successful_episode_count if succeeded else self._exported_failed_episode_count
+                counts[env_id] = counts.get(env_id, 0) + 1
+            self._episodes[env_id] = self._create_episode(env_id)
 
     def _prepare_terms(self) -> None:
         """Build the recorder terms from every config attribute that is not a setting."""

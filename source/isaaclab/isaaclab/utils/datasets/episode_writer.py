@@ -80,6 +80,9 @@ class WriterStatistics:
     """Time spent writing (stacking, converting, compressing, HDF5 calls, flushing)."""
     submit_seconds: float = 0.0
     """Time the caller spent inside :meth:`EpisodeWriter.submit` (in synchronous mode: the writing itself)."""
+    export_seconds: float = 0.0
+    """Time the caller spent in whole export calls (``RecorderManager.export_episodes``: choosing files, naming,
+    snapshots and submitting), as reported with :meth:`EpisodeWriter.add_export_seconds`."""
     blocked_seconds: float = 0.0
     """Time the caller spent waiting for room in the queue."""
 
@@ -189,6 +192,11 @@ class EpisodeWriter:
             stats.peak_queue_bytes = max(stats.peak_queue_bytes, stats.bytes_queued)
             self._condition.notify_all()
             stats.submit_seconds += time.perf_counter() - start
+
+    def add_export_seconds(self, seconds: float) -> None:
+        """Count time the caller spent in an export call (of which :meth:`submit` is a part)."""
+        with self._condition:
+            self._stats.export_seconds += seconds
 
     def flush(self) -> None:
         """Wait until every submitted episode is written.
