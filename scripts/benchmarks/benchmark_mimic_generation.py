@@ -18,7 +18,8 @@ signals, not its images), built once before any timing.
 
 Measured per run (the table shows the median over the repeats):
 
-* wall time: the generation loop plus the final drain of the writer (``GenerationSummary.wall_seconds``),
+* loop time: the generation loop alone (``GenerationSummary.loop_seconds``), and wall time: the loop plus the
+  final drain of the writer (``GenerationSummary.wall_seconds``), each with its ratio to ``no_export``,
 * time in export calls: the writer's ``export_seconds`` (whole ``export_episodes`` calls; in ``sync`` mode the
   writing itself), time blocked on a
   full queue, the writer's throughput (tensor bytes written per second of writing) and its peak queue depth,
@@ -352,6 +353,7 @@ def run_job(job: Job) -> dict[str, Any]:
         "name": job.name,
         **dataclasses.asdict(job),
         "output_file": job.output_file if exported else None,
+        "loop_seconds": summary.loop_seconds,
         "wall_seconds": summary.wall_seconds,
         "export_call_seconds": writer["export_seconds"],
         "blocked_seconds": writer["blocked_seconds"],
@@ -451,16 +453,22 @@ def check_identical(results: list[dict[str, Any]], workloads: list[str]) -> dict
 
 
 def summarize(results: list[dict[str, Any]], workloads: list[str], modes: list[str]) -> list[dict[str, Any]]:
-    """One row per workload and mode: the median of every measurement over the repeats, and the ratio of the median
-    wall time to that of ``no_export``."""
+    """One row per workload and mode: the median of every measurement over the repeats, and the ratios of the median
+    loop and wall times to those of ``no_export``."""
     rows = []
     for workload in workloads:
         workload_rows = {mode: _summarize_runs(workload, mode, results) for mode in modes}
-        baseline = workload_rows.get(BASELINE_MODE, {}).get("wall_seconds")
+        baseline = workload_rows.get(BASELINE_MODE, {})
         for row in workload_rows.values():
-            row["ratio_to_no_export"] = row["wall_seconds"] / baseline if baseline and row["wall_seconds"] else None
+            row["loop_ratio_to_no_export"] = _ratio(row["loop_seconds"], baseline.get("loop_seconds"))
+            row["ratio_to_no_export"] = _ratio(row["wall_seconds"], baseline.get("wall_seconds"))
         rows.extend(workload_rows.values())
     return rows
+
+
+def _ratio(value: float | None, baseline: float | None) -> float | None:
+    """``value / baseline``, or None if either is missing."""
+    return value / baseline if value and baseline else None
 
 
 def _summarize_runs(workload: str, mode: str, results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -473,6 +481,7 @@ def _summarize_runs(workload: str, mode: str, results: list[dict[str, Any]]) -> 
 
 
 _MEASURES = (
+    "loop_seconds",
     "wall_seconds",
     "export_call_seconds",
     "blocked_seconds",
@@ -562,14 +571,16 @@ def markdown_table(report: dict[str, Any]) -> str:
         f"Machine: {machine['cpu_count']} CPUs, torch {machine['torch']}, {machine['platform']}; load average"
         f" {machine['load_average_start']} at start, {machine['load_average_end']} at end.",
         "",
-        "| workload | mode | wall s | vs no_export | in export calls s | blocked s | writer MB/s | peak queue |"
-        " peak RSS MB | peak CUDA MB | demos written |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| workload | mode | loop s | loop vs no_export | wall s (with drain) | wall vs no_export | in export calls s |"
+        " blocked s | writer MB/s | peak queue | peak RSS MB | peak CUDA MB | demos written |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in report["rows"]:
         cells = [
             row["workload"],
             row["mode"],
+            _fmt(row["loop_seconds"], 1),
+            _fmt(row["loop_ratio_to_no_export"], 3, suffix="x"),
             _fmt(row["wall_seconds"], 1),
             _fmt(row["ratio_to_no_export"], 3, suffix="x"),
             _fmt(row["export_call_seconds"], 3),

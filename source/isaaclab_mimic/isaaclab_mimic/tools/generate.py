@@ -37,6 +37,8 @@ class GenerationSummary:
     """Failed attempts."""
     num_attempts: int
     """Finished attempts."""
+    loop_seconds: float
+    """Time of the generation loop, from the first step to the last (without the final drain of the writer)."""
     wall_seconds: float
     """Time from the first step to the file being closed (writer drained)."""
     writer: dict[str, Any]
@@ -174,6 +176,7 @@ def _run(
             data_generator_tasks=components["tasks"],
             progress_callback=report,
         )
+        loop_seconds = time.perf_counter() - start
         recorder.close()
     finally:
         progress.close()
@@ -184,6 +187,7 @@ def _run(
         num_success=counts["num_success"],
         num_failures=counts["num_failures"],
         num_attempts=counts["num_attempts"],
+        loop_seconds=loop_seconds,
         wall_seconds=wall_seconds,
         writer=dataclasses.asdict(recorder.writer_statistics),
     )
