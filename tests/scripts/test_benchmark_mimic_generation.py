@@ -83,7 +83,7 @@ def test_quick_benchmark_outputs(quick_run: tuple[subprocess.CompletedProcess, P
     """The markdown table is written and printed, the chart is a PNG, and the generated datasets are cleaned up."""
     process, output_dir = quick_run
     table = (output_dir / "benchmark_mimic_generation.md").read_text()
-    assert "| workload | mode | wall s |" in table
+    assert "| workload | mode | loop s | loop vs no_export | wall s (with drain) |" in table
     assert "| camera | async_offload |" in table
     assert table.strip() in process.stdout
     assert "could not be measured" in process.stdout
