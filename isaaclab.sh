@@ -14,7 +14,7 @@ TORCH_SPEC="${ISAACLAB_TORCH_SPEC:-torch==2.13.0}"
 
 print_help() {
     cat <<EOF
-usage: $(basename "$0") [-h] [-i] [-p ARGS...] [-t [PYTEST ARGS...]] [-f]
+usage: $(basename "$0") [-h] [-i] [-p ARGS...] [-t [PYTEST ARGS...]] [-f] [--export-patch FILE [--isaaclab PATH]]
 
   -h, --help       Show this help and exit.
   -i, --install    Create or update the Python environment and install the packages (editable, test extras).
@@ -22,6 +22,11 @@ usage: $(basename "$0") [-h] [-i] [-p ARGS...] [-t [PYTEST ARGS...]] [-f]
   -p, --python     Run the environment's python with the given arguments (sets it up first if needed).
   -t, --test       Run the test suite (pytest; extra arguments go to pytest).
   -f, --format     Format and lint the code with ruff.
+  --export-patch FILE [--isaaclab PATH]
+                   Write the recorder patch as one unified diff from Isaac Lab 3.0.0 to this project (IsaacLab
+                   repository paths). Default: against the isaaclab==3.0.0 wheel (downloaded once, cached); apply with
+                   'patch -p3 < FILE' in site-packages. The wheel has no scripts/, so generate_dataset.py is then left
+                   out. With --isaaclab PATH (a v3.0.0 checkout): against that tree, scripts included; 'git apply FILE'.
 
 Environment variables:
   ISAACLAB_PYTHON      Python used to create ./env_isaaclab (default: python3).
@@ -115,6 +120,11 @@ case "$1" in
         ensure_installed
         cd "${ISAACLAB_PATH}"
         exec "$(env_python)" -m pytest "$@"
+        ;;
+    --export-patch)
+        shift
+        ensure_installed
+        exec "$(env_python)" "${ISAACLAB_PATH}/tools/upstream_patch.py" "$@"
         ;;
     -f | --format)
         shift
