@@ -6,16 +6,9 @@ from typing import Any
 
 import torch
 
-from isaaclab.managers import ManagerBase, ManagerTermBaseCfg
-from isaaclab.utils import configclass
+from isaaclab.managers import ManagerBase, TerminationTermCfg
 
-
-@configclass
-class TerminationTermCfg(ManagerTermBaseCfg):
-    """Configuration of a termination term: ``func(env, **params)`` returns a bool tensor (num_envs,)."""
-
-    time_out: bool = False
-    """Whether the term is a time-out (truncation) rather than a terminal state."""
+__all__ = ["TerminationManager", "TerminationTermCfg"]
 
 
 class TerminationManager(ManagerBase):

@@ -1,7 +1,7 @@
 """Managers and their terms."""
 
 from .manager_base import ManagerBase, ManagerTermBase
-from .manager_term_cfg import ManagerTermBaseCfg, RecorderTermCfg
+from .manager_term_cfg import ManagerTermBaseCfg, RecorderTermCfg, TerminationTermCfg
 from .recorder_manager import DatasetExportMode, RecorderManager, RecorderManagerBaseCfg, RecorderTerm
 
 __all__ = [
@@ -13,4 +13,5 @@ __all__ = [
     "RecorderManagerBaseCfg",
     "RecorderTerm",
     "RecorderTermCfg",
+    "TerminationTermCfg",
 ]

@@ -5,10 +5,8 @@ from __future__ import annotations
 import copy
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
-
-import torch
 
 from .manager_term_cfg import ManagerTermBaseCfg
 
@@ -101,27 +99,3 @@ class ManagerBase(ABC):
     def _prepare_terms(self) -> None:
         """Build the terms from the configuration."""
 
-
-def resolve_env_ids(env_ids: Sequence[int] | slice | torch.Tensor | None, num_envs: int) -> list[int]:
-    """Turn environment ids given as None (all), a slice, a sequence or a tensor into a list of ints.
-
-    Raises:
-        TypeError: If the ids are of another type.
-        IndexError: If an id is outside ``[0, num_envs)``.
-    """
-    if env_ids is None:
-        return list(range(num_envs))
-    if isinstance(env_ids, slice):
-        return list(range(num_envs))[env_ids]
-    if isinstance(env_ids, torch.Tensor):
-        ids = env_ids.flatten().tolist()
-    elif isinstance(env_ids, Iterable) and not isinstance(env_ids, (str, bytes, dict)):
-        ids = [int(env_id) for env_id in env_ids]
-    else:
-        raise TypeError(
-            f"env_ids must be None, a slice, a sequence of ints or a tensor, got '{type(env_ids).__name__}'."
-        )
-    for env_id in ids:
-        if not 0 <= env_id < num_envs:
-            raise IndexError(f"Environment id {env_id} is out of range for {num_envs} environments.")
-    return ids

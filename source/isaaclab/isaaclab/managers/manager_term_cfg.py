@@ -29,3 +29,11 @@ class RecorderTermCfg:
 
     class_type: type[RecorderTerm] = MISSING
     """The recorder term class to build."""
+
+
+@configclass
+class TerminationTermCfg(ManagerTermBaseCfg):
+    """Configuration of a termination term: ``func(env, **params)`` returns a bool tensor (num_envs,)."""
+
+    time_out: bool = False
+    """Whether the term is a time-out (truncation) rather than a terminal state."""

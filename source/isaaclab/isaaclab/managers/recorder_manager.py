@@ -1,199 +1,274 @@
-"""The recorder manager: records episodes through recorder terms and exports them to dataset files."""
+# Copyright (c) 2022-2026, The Isaac Lab Project Developers (https://github.com/isaac-sim/IsaacLab/blob/main/CONTRIBUTORS.md).
+# All rights reserved.
+#
+# SPDX-License-Identifier: BSD-3-Clause
+"""Recorder manager for recording data produced from the given world."""
 
 from __future__ import annotations
 
 import dataclasses
 import enum
 import os
+import sys
+import threading
 import time
 import weakref
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
+from prettytable import PrettyTable
 
-from isaaclab.utils import configclass
-from isaaclab.utils.datasets import (
-    DatasetFileHandlerBase,
-    EpisodeData,
-    EpisodeWriteJob,
-    EpisodeWriter,
-    HDF5DatasetFileHandler,
-    WriterStatistics,
-)
-
-from .manager_base import ManagerBase, ManagerTermBase, resolve_env_ids
+from ..utils import configclass, instantiate
+from ..utils.datasets import EpisodeData, EpisodeWriteError, EpisodeWriteJob, EpisodeWriter, HDF5DatasetFileHandler
+from .manager_base import ManagerBase, ManagerTermBase
 from .manager_term_cfg import RecorderTermCfg
 
-EnvIds = Sequence[int] | slice | torch.Tensor | None
-RecordedValue = torch.Tensor | dict | None
+if TYPE_CHECKING:
+    from ..envs import ManagerBasedEnv
+    from ..utils.datasets import DatasetFileHandlerBase, WriterStatistics
 
 
 class DatasetExportMode(enum.IntEnum):
-    """Which episodes are exported, and to which file."""
+    """The mode to handle episode exports."""
 
-    EXPORT_NONE = 0
-    """Export no episode."""
-    EXPORT_ALL = 1
-    """Export every episode to one file."""
-    EXPORT_SUCCEEDED_FAILED_IN_SEPARATE_FILES = 2
-    """Export succeeded episodes to the dataset file and failed ones to ``<dataset_filename>_failed``."""
-    EXPORT_SUCCEEDED_ONLY = 3
-    """Export only succeeded episodes."""
+    EXPORT_NONE = 0  # Export none of the episodes
+    EXPORT_ALL = 1  # Export all episodes to a single dataset file
+    EXPORT_SUCCEEDED_FAILED_IN_SEPARATE_FILES = 2  # Export succeeded and failed episodes in separate files
+    EXPORT_SUCCEEDED_ONLY = 3  # Export only succeeded episodes to a single dataset file
 
 
 @configclass
 class RecorderManagerBaseCfg:
-    """Base configuration of the recorder manager. Every other attribute of a subclass is a recorder term config."""
+    """Base class for configuring recorder manager terms."""
 
     dataset_file_handler_class_type: type = HDF5DatasetFileHandler
-    """The dataset file handler class."""
 
     dataset_export_dir_path: str = "/tmp/isaaclab/logs"
-    """The folder of the dataset file(s)."""
+    """The directory path where the recorded datasets are exported."""
 
     dataset_filename: str = "dataset"
-    """The dataset file name (the handler adds its extension)."""
+    """Dataset file name without file extension."""
 
     dataset_export_mode: DatasetExportMode = DatasetExportMode.EXPORT_ALL
-    """Which episodes are exported, and where."""
+    """The mode to handle episode exports."""
 
     export_in_record_pre_reset: bool = True
-    """Export episodes in :meth:`RecorderManager.record_pre_reset`."""
+    """Whether to export episodes in the record_pre_reset call."""
 
     export_in_close: bool = False
-    """Export the episodes in progress in :meth:`RecorderManager.close`."""
+    """Whether to export episodes in the close call."""
 
     dataset_compression: bool = True
-    """Compress the datasets of every episode (gzip)."""
+    """Enable dataset compression."""
 
     async_write: bool = False
-    """Export on one background writer thread, so that the caller never waits on file I/O while the queue has room."""
+    """Whether to write exported episodes on one background thread.
+
+    The export then only snapshots each episode and queues it, so the simulation loop does not wait on compression
+    or file I/O while the queue has room. The files written are the same as without it.
+    """
 
     early_cpu_offload: bool = False
-    """Store every recorded tensor as an owned CPU copy when it is recorded (device memory stays flat)."""
+    """Whether to store every recorded tensor as a CPU copy when it is recorded.
+
+    Device memory held by the recorder then stays at one step's worth, whatever the episode length.
+    """
 
     async_queue_size: int = 16
-    """With :attr:`async_write`: the most episodes waiting to be written; exporting blocks while it is reached."""
+    """The most exported episodes waiting to be written, with :attr:`async_write`. Exporting blocks while full."""
 
     async_queue_max_bytes: int = 1024**3
-    """With :attr:`async_write`: the most tensor bytes waiting to be written; exporting blocks while it is reached."""
+    """The most tensor bytes of exported episodes waiting to be written, with :attr:`async_write`.
+
+    Exporting blocks while the queue holds this much; one larger episode is still taken when the queue is empty.
+    """
 
 
 _SETTING_NAMES = frozenset(field.name for field in dataclasses.fields(RecorderManagerBaseCfg))
-"""Fields of :class:`RecorderManagerBaseCfg`: settings, never recorder terms."""
+"""The fields of :class:`RecorderManagerBaseCfg`: settings, never recorder terms."""
 
 
 class RecorderTerm(ManagerTermBase):
-    """Base class of recorder terms.
+    """Base class for recorder terms.
 
-    Each callback returns ``(key, value)`` to record, or ``(None, None)``. The value is a tensor with one row per
-    environment (for the reset callbacks: one row per id in ``env_ids``), or a nested dictionary of such tensors.
+    The recorder term is responsible for recording data at various stages of the environment's lifecycle.
+    A recorder term is comprised of four user-defined callbacks to record data in the corresponding stages:
+
+    * Pre-reset recording: This callback is invoked at the beginning of `env.reset()` before the reset is effective.
+    * Post-reset recording: This callback is invoked at the end of `env.reset()`.
+    * Pre-step recording: This callback is invoked at the beginning of `env.step()`, after the step action is processed
+          and before the action is applied by the action manager.
+    * Post-step recording: This callback is invoked at the end of `env.step()` when all the managers are processed.
     """
 
-    def __init__(self, cfg: RecorderTermCfg, env: Any) -> None:
+    def __init__(self, cfg: RecorderTermCfg, env: ManagerBasedEnv):
         """Initialize the recorder term.
 
         Args:
-            cfg: The configuration of the term.
+            cfg: The configuration object.
             env: The environment instance.
         """
+        # call the base class constructor
         super().__init__(cfg, env)
 
-    def record_pre_reset(self, env_ids: Sequence[int] | None) -> tuple[str | None, RecordedValue]:
-        """Record data before the given environments reset."""
-        return None, None
+    """
+    User-defined callbacks.
+    """
 
-    def record_post_reset(self, env_ids: Sequence[int] | None) -> tuple[str | None, RecordedValue]:
-        """Record data after the given environments reset."""
-        return None, None
-
-    def record_pre_step(self) -> tuple[str | None, RecordedValue]:
-        """Record data at the start of a step, after the action is processed."""
-        return None, None
-
-    def record_post_step(self) -> tuple[str | None, RecordedValue]:
-        """Record data at the end of a step."""
-        return None, None
-
-    def record_post_physics_decimation_step(self) -> tuple[str | None, RecordedValue]:
-        """Record data after each physics substep."""
-        return None, None
-
-    def close(self, file_path: str) -> None:
-        """Finalize the term when the manager closes.
+    def record_pre_reset(self, env_ids: Sequence[int] | None) -> tuple[str | None, torch.Tensor | dict | None]:
+        """Record data at the beginning of env.reset() before reset is effective.
 
         Args:
-            file_path: The path of the dataset file.
+            env_ids: The environment ids. All environments should be considered when set to None.
+
+        Returns:
+            A tuple of key and value to be recorded.
+            The key can contain nested keys separated by '/'. For example, "obs/joint_pos" would add the given
+            value under ['obs']['joint_pos'] in the underlying dictionary in the recorded episode data.
+            The value can be a tensor or a nested dictionary of tensors. The shape of a tensor in the value
+            is (env_ids, ...).
         """
+        return None, None
+
+    def record_post_reset(self, env_ids: Sequence[int] | None) -> tuple[str | None, torch.Tensor | dict | None]:
+        """Record data at the end of env.reset().
+
+        Args:
+            env_ids: The environment ids. All environments should be considered when set to None.
+
+        Returns:
+            A tuple of key and value to be recorded.
+            Please refer to the `record_pre_reset` function for more details.
+        """
+        return None, None
+
+    def record_pre_step(self) -> tuple[str | None, torch.Tensor | dict | None]:
+        """Record data in the beginning of env.step() after action is cached/processed in the ActionManager.
+
+        Returns:
+            A tuple of key and value to be recorded.
+            Please refer to the `record_pre_reset` function for more details.
+        """
+        return None, None
+
+    def record_post_step(self) -> tuple[str | None, torch.Tensor | dict | None]:
+        """Record data at the end of env.step() when all the managers are processed.
+
+        Returns:
+            A tuple of key and value to be recorded.
+            Please refer to the `record_pre_reset` function for more details.
+        """
+        return None, None
+
+    def record_post_physics_decimation_step(self) -> tuple[str | None, torch.Tensor | dict | None]:
+        """Record data after the physics step is executed in the decimation loop.
+
+        Returns:
+            A tuple of key and value to be recorded.
+            Please refer to the `record_pre_reset` function for more details.
+        """
+        return None, None
+
+    def close(self, file_path: str):
+        """Finalize and "clean up" the recorder term.
+
+        This can include tasks such as appending metadata (e.g. labels) to a file
+        and properly closing any associated file handles or resources.
+
+        Args:
+            file_path: the absolute path to the file
+        """
+        pass
 
 
 class RecorderManager(ManagerBase):
-    """Records episodes of every environment through recorder terms and exports them to dataset files.
+    """Manager for recording data from recorder terms.
 
-    With ``cfg.async_write`` the export hands an owned snapshot of each episode to a background writer thread (see
-    :class:`~isaaclab.utils.datasets.EpisodeWriter`); otherwise the same writer runs inline. Either way the demo names,
-    the files and their contents are the same.
+    Exported episodes are written by an :class:`~isaaclab.utils.datasets.EpisodeWriter`: inline by default, or on
+    one background thread with :attr:`RecorderManagerBaseCfg.async_write`, in which case the export only decides the
+    file, reserves the demo name, snapshots the episode and queues it. Either way the files are the same.
+
+    The public methods may be called from several threads.
     """
 
-    def __init__(self, cfg: object, env: Any) -> None:
-        """Initialize the recorder manager and create the dataset file(s).
+    def __init__(self, cfg: object, env: ManagerBasedEnv):
+        """Initialize the recorder manager.
 
         Args:
-            cfg: A :class:`RecorderManagerBaseCfg` (subclass) with recorder term fields; None or empty makes the
-                manager inert.
-            env: The environment (needs ``num_envs``, ``device``, ``cfg.sim.dt``, ``cfg.sim.render_interval``,
-                ``cfg.decimation``, ``cfg.scene.num_envs``; optional ``cfg.env_name`` and ``termination_manager``).
-
-        Raises:
-            TypeError: If a term config or the config itself has the wrong type.
+            cfg: The configuration object or dictionary (``dict[str, RecorderTermCfg]``).
+            env: The environment instance.
         """
-        self._term_names: list[str] = list()
-        self._terms: dict[str, RecorderTerm] = dict()
+        self._term_names: list[str] = []
+        self._terms: dict[str, RecorderTerm] = {}
         self._closed = False
+
+        # Do nothing if cfg is None or an empty dict
         if not cfg:
             return
+
         super().__init__(cfg, env)
-        if not self._terms:
+
+        # Do nothing if no active recorder terms are provided
+        if len(self.active_terms) == 0:
             return
+
         if not isinstance(cfg, RecorderManagerBaseCfg):
             raise TypeError("Configuration for the recorder manager is not of type RecorderManagerBaseCfg.")
 
-        self._episodes: dict[int, EpisodeData] = {
-            env_id: self._create_episode(env_id) for env_id in range(env.num_envs)
-        }
-        self._exported_successful_episode_count: dict[int, int] = dict()
-        self._exported_failed_episode_count: dict[int, int] = dict()
-        self._sent_env_args: dict[int, dict] = dict()
+        # guards the episodes and the export decisions; the counts have their own lock, taken by the writer thread
+        self._lock = threading.RLock()
+        self._counts = _ExportCounts()
+        self._export_seconds = 0.0
+
+        # create episode data buffer indexed by environment id
+        self._episodes: dict[int, EpisodeData] = dict()
+        for env_id in range(env.num_envs):
+            self._episodes[env_id] = self._create_episode(env_id)
 
         env_name = getattr(env.cfg, "env_name", None)
-        self._dataset_file_handler: DatasetFileHandlerBase | None = None
-        self._failed_episode_dataset_file_handler: DatasetFileHandlerBase | None = None
-        if self.cfg.dataset_export_mode != DatasetExportMode.EXPORT_NONE:
-            self._dataset_file_handler = self._create_file_handler(self.cfg.dataset_filename, env_name)
-        if self.cfg.dataset_export_mode == DatasetExportMode.EXPORT_SUCCEEDED_FAILED_IN_SEPARATE_FILES:
-            self._failed_episode_dataset_file_handler = self._create_file_handler(
-                f"{self.cfg.dataset_filename}_failed", env_name
+
+        self._dataset_file_handler = None
+        if cfg.dataset_export_mode != DatasetExportMode.EXPORT_NONE:
+            self._dataset_file_handler = self._create_dataset_file_handler(cfg.dataset_filename, env_name)
+
+        self._failed_episode_dataset_file_handler = None
+        if cfg.dataset_export_mode == DatasetExportMode.EXPORT_SUCCEEDED_FAILED_IN_SEPARATE_FILES:
+            self._failed_episode_dataset_file_handler = self._create_dataset_file_handler(
+                f"{cfg.dataset_filename}_failed", env_name
             )
+        # the episode metadata last merged into each file
+        self._sent_env_args: dict[int, dict] = {}
+
         self._writer = EpisodeWriter(
-            asynchronous=self.cfg.async_write,
-            max_queue_episodes=self.cfg.async_queue_size,
-            max_queue_bytes=self.cfg.async_queue_max_bytes,
+            asynchronous=cfg.async_write,
+            max_queue_episodes=cfg.async_queue_size,
+            max_queue_bytes=cfg.async_queue_max_bytes,
         )
-        # closes the writer and the files if the manager is collected or the program ends without close()
-        self._finalizer = weakref.finalize(self, _close_resources, self._writer, self._file_handlers())
+        # drains the writer and closes the files if the program ends without close()
+        self._finalizer = weakref.finalize(self, _close_writer_and_files, self._writer, self._file_handlers())
 
     def __str__(self) -> str:
-        """A table of the active recorder terms."""
+        """Returns: A string representation for recorder manager."""
         msg = f"<RecorderManager> contains {len(self._term_names)} active terms.\n"
-        title = "Active Recorder Terms"
-        width = max([len(name) for name in self._term_names] + [len(title) - 8])
-        rule = f"+{'-' * 7}+{'-' * (width + 2)}+"
-        top = f"+{'-' * (width + 10)}+"
-        lines = [top, f"| {title.center(width + 8)} |", rule, f"| Index | {'Name'.ljust(width)} |", rule]
-        lines += [f"| {index:>5} | {name.ljust(width)} |" for index, name in enumerate(self._term_names)]
-        lines.append(rule)
-        return msg + "\n".join(lines) + "\n"
+        # create table for term information
+        table = PrettyTable()
+        table.title = "Active Recorder Terms"
+        table.field_names = ["Index", "Name"]
+        # set alignment of table columns
+        table.align["Name"] = "l"
+        # add info on each term
+        for index, name in enumerate(self._term_names):
+            table.add_row([index, name])
+        # convert table to string
+        msg += table.get_string()
+        msg += "\n"
+        return msg
+
+    def __del__(self):
+        """Destructor for recorder."""
+        self.close()
 
     """
     Properties.
@@ -201,275 +276,369 @@ class RecorderManager(ManagerBase):
 
     @property
     def active_terms(self) -> list[str]:
-        """Names of the active recorder terms."""
+        """Name of active recorder terms."""
         return self._term_names
 
     @property
-    def exported_successful_episode_count(self) -> int:
-        """Number of succeeded episodes exported."""
-        if not self._terms:
+    def exported_successful_episode_count(self, env_id=None) -> int:
+        """Number of successful episodes exported: written to their file, or skipped by the export mode.
+
+        With :attr:`RecorderManagerBaseCfg.async_write` an episode is counted once the writer has written it; call
+        :meth:`flush` to wait for that. An episode whose write failed is not counted.
+
+        Args:
+            env_id: The environment id. Defaults to None, in which case all environments are considered.
+
+        Returns:
+            The number of successful episodes.
+        """
+        if not hasattr(self, "_counts"):
             return 0
-        return sum(self._exported_successful_episode_count.values())
+        return self._counts.get(True, env_id)
 
     @property
-    def exported_failed_episode_count(self) -> int:
-        """Number of failed episodes exported."""
-        if not self._terms:
+    def exported_failed_episode_count(self, env_id=None) -> int:
+        """Number of failed episodes exported: written to their file, or skipped by the export mode.
+
+        Counted like :attr:`exported_successful_episode_count`.
+
+        Args:
+            env_id: The environment id. Defaults to None, in which case all environments are considered.
+
+        Returns:
+            The number of failed episodes.
+        """
+        if not hasattr(self, "_counts"):
             return 0
-        return sum(self._exported_failed_episode_count.values())
+        return self._counts.get(False, env_id)
 
     @property
-    def writer_statistics(self) -> WriterStatistics:
-        """Counters of the episode writer (queue depth and bytes, written episodes, seconds writing and blocked)."""
-        if not self._terms:
-            return WriterStatistics()
+    def writer_statistics(self) -> WriterStatistics | None:
+        """The episode writer's counters (episodes submitted, queued, written and failed, bytes, seconds writing and
+        blocked), or None if the manager has no active terms."""
+        if not hasattr(self, "_writer"):
+            return None
         return self._writer.statistics
+
+    @property
+    def export_seconds(self) -> float:
+        """Seconds the callers spent in :meth:`export_episodes` (in asynchronous mode: snapshots and queueing)."""
+        return getattr(self, "_export_seconds", 0.0)
 
     """
     Operations.
     """
 
-    def reset(self, env_ids: EnvIds = None) -> dict[str, torch.Tensor]:
-        """Reset the terms and start fresh episodes (unexported data is discarded) for the given environments."""
-        if not self._terms:
+    def reset(self, env_ids: Sequence[int] | slice | None = None) -> dict[str, torch.Tensor]:
+        """Resets the recorder data.
+
+        Args:
+            env_ids: The environment ids. Defaults to None, in which case
+                all environments are considered.
+
+        Returns:
+            An empty dictionary.
+        """
+        # Do nothing if no active recorder terms are provided
+        if len(self.active_terms) == 0:
             return {}
-        env_ids = resolve_env_ids(env_ids, self._env.num_envs)
-        for term in self._terms.values():
-            term.reset(env_ids=env_ids)
-        for env_id in env_ids:
-            self._episodes[env_id] = self._create_episode(env_id)
+        with self._lock:
+            env_ids = _resolve_env_ids(env_ids, self._env.num_envs)
+            for term in self._terms.values():
+                term.reset(env_ids=env_ids)
+            for env_id in env_ids:
+                self._episodes[env_id] = self._create_episode(env_id)
+        # nothing to log here
         return {}
 
     def get_episode(self, env_id: int) -> EpisodeData:
-        """The episode being recorded in the given environment (a new empty one if there is none)."""
-        if not self._terms:
-            return EpisodeData()
-        episode = self._episodes.get(env_id)
-        return episode if episode is not None else self._create_episode(env_id)
-
-    def add_to_episodes(self, key: str, value: RecordedValue, env_ids: EnvIds = None) -> None:
-        """Append a batch of values, one row per environment id, to those environments' episodes.
-
-        The batch is copied once (to the CPU with ``early_cpu_offload``) and each episode keeps its row of the copy.
+        """Returns the episode data for the given environment id.
 
         Args:
-            key: The key, nested with ``/``.
-            value: A tensor with one row per id, or a nested dictionary of such tensors; None records nothing.
-            env_ids: The environments (None: all).
+            env_id: The environment id.
+
+        Returns:
+            The episode data for the given environment id (a new, empty one if it has none).
+        """
+        if len(self.active_terms) == 0:
+            return EpisodeData()
+        with self._lock:
+            episode = self._episodes.get(env_id)
+            if episode is None:
+                episode = self._episodes[env_id] = self._create_episode(env_id)
+            return episode
+
+    def add_to_episodes(self, key: str, value: torch.Tensor | dict, env_ids: Sequence[int] | slice | None = None):
+        """Adds the given key-value pair to the episodes for the given environment ids.
+
+        Each environment's episode keeps its own copy of its row (on the CPU with
+        :attr:`RecorderManagerBaseCfg.early_cpu_offload`), so no episode holds memory of another. The value is
+        checked before anything is added: a bad value raises and leaves every episode as it was.
+
+        Args:
+            key: The key of the given value to be added to the episodes. The key can contain nested keys
+                separated by '/'. For example, "obs/joint_pos" would add the given value under ['obs']['joint_pos']
+                in the underlying dictionary in the episode data.
+            value: The value to be added to the episodes. The value can be a tensor or a nested dictionary of tensors.
+                The shape of a tensor in the value is (env_ids, ...).
+            env_ids: The environment ids. Defaults to None, in which case all environments are considered.
 
         Raises:
-            TypeError: If a value is neither a tensor nor a dictionary.
-            ValueError: If a tensor does not have one row per environment id.
+            TypeError: If a value is neither a tensor nor a dict, or its dtype cannot be stored.
+            ValueError: If a tensor does not have one row per environment id, or does not match what the key
+                recorded before.
         """
-        if not self._terms or value is None:
+        # Do nothing if no active recorder terms are provided
+        if len(self.active_terms) == 0:
             return
-        env_ids = resolve_env_ids(env_ids, self._env.num_envs)
-        self._add_batch(key, value, env_ids)
+        if key is None or value is None:
+            return
+        with self._lock:
+            env_ids = _resolve_env_ids(env_ids, self._env.num_envs)
+            leaves = [(leaf_key, _warp_to_torch(leaf)) for leaf_key, leaf in _flatten(key, value)]
+            episodes = [self.get_episode(env_id) for env_id in env_ids]
+            for leaf_key, batch in leaves:
+                self._check_batch(leaf_key, batch, env_ids, episodes)
+            for leaf_key, batch in leaves:
+                # one device-to-host copy of the batch with offload; then each episode gets an owned copy of its row
+                source = batch.to("cpu") if self.cfg.early_cpu_offload else batch
+                for row, episode in zip(source.unbind(0), episodes):
+                    episode.append_owned(leaf_key, row.clone())
 
-    def set_success_to_episodes(self, env_ids: EnvIds, success_values: torch.Tensor) -> None:
-        """Set the success flag of the given environments' episodes (one value per id)."""
-        if not self._terms:
+    def set_success_to_episodes(self, env_ids: Sequence[int] | slice | None, success_values: torch.Tensor):
+        """Sets the task success values to the episodes for the given environment ids.
+
+        Args:
+            env_ids: The environment ids. Defaults to None, in which case all environments are considered.
+            success_values: The task success values to be set to the episodes. The shape of the tensor is (env_ids, 1).
+        """
+        # Do nothing if no active recorder terms are provided
+        if len(self.active_terms) == 0:
             return
-        env_ids = resolve_env_ids(env_ids, self._env.num_envs)
-        for value_index, env_id in enumerate(env_ids):
-            self._episode(env_id).success = bool(success_values[value_index].item())
+        with self._lock:
+            env_ids = _resolve_env_ids(env_ids, self._env.num_envs)
+            if len(success_values) != len(env_ids):
+                raise ValueError(
+                    f"success_values has {len(success_values)} entries but {len(env_ids)} environment ids were given."
+                )
+            for value_index, env_id in enumerate(env_ids):
+                self.get_episode(env_id).success = success_values[value_index].item()
 
     def record_pre_step(self) -> None:
-        """Record the pre-step terms for all environments."""
+        """Trigger recorder terms for pre-step functions."""
+        # Do nothing if no active recorder terms are provided
+        if len(self.active_terms) == 0:
+            return
+
         for term in self._terms.values():
-            self.add_to_episodes(*term.record_pre_step())
+            key, value = term.record_pre_step()
+            self.add_to_episodes(key, value)
 
     def record_post_step(self) -> None:
-        """Record the post-step terms for all environments."""
+        """Trigger recorder terms for post-step functions."""
+        # Do nothing if no active recorder terms are provided
+        if len(self.active_terms) == 0:
+            return
+
         for term in self._terms.values():
-            self.add_to_episodes(*term.record_post_step())
+            key, value = term.record_post_step()
+            self.add_to_episodes(key, value)
 
     def record_post_physics_decimation_step(self) -> None:
-        """Record the post-physics-substep terms for all environments."""
-        for term in self._terms.values():
-            self.add_to_episodes(*term.record_post_physics_decimation_step())
+        """Trigger recorder terms for post-physics step functions in the decimation loop."""
+        # Do nothing if no active recorder terms are provided
+        if len(self.active_terms) == 0:
+            return
 
-    def record_pre_reset(self, env_ids: EnvIds, force_export_or_skip: bool | None = None) -> None:
-        """Record the pre-reset terms, mark success from the env's "success" termination term, and maybe export.
+        for term in self._terms.values():
+            key, value = term.record_post_physics_decimation_step()
+            self.add_to_episodes(key, value)
+
+    def record_pre_reset(self, env_ids: Sequence[int] | slice | None, force_export_or_skip=None) -> None:
+        """Trigger recorder terms for pre-reset functions.
 
         Args:
-            env_ids: The environments about to reset (None: all).
-            force_export_or_skip: True exports, False skips; None exports if ``cfg.export_in_record_pre_reset``.
+            env_ids: The environment ids in which a reset is triggered.
+            force_export_or_skip: True exports the episodes, False does not; None exports them if
+                :attr:`RecorderManagerBaseCfg.export_in_record_pre_reset` is set.
         """
-        if not self._terms:
+        # Do nothing if no active recorder terms are provided
+        if len(self.active_terms) == 0:
             return
-        env_ids = resolve_env_ids(env_ids, self._env.num_envs)
-        for term in self._terms.values():
-            key, value = term.record_pre_reset(env_ids)
-            self.add_to_episodes(key, value, env_ids)
 
-        success_results = torch.zeros(len(env_ids), dtype=torch.bool, device=self._env.device)
-        termination_manager = getattr(self._env, "termination_manager", None)
-        if termination_manager is not None and "success" in termination_manager.active_terms:
-            success_results |= termination_manager.get_term("success")[env_ids]
-        self.set_success_to_episodes(env_ids, success_results)
+        with self._lock:
+            env_ids = _resolve_env_ids(env_ids, self._env.num_envs)
+            for term in self._terms.values():
+                key, value = term.record_pre_reset(env_ids)
+                self.add_to_episodes(key, value, env_ids)
 
-        if force_export_or_skip or (force_export_or_skip is None and self.cfg.export_in_record_pre_reset):
-            self.export_episodes(env_ids)
+            # Set task success values for the relevant episodes
+            success_results = torch.zeros(len(env_ids), dtype=bool, device=self._env.device)
+            # Check success indicator from termination terms
+            termination_manager = getattr(self._env, "termination_manager", None)
+            if termination_manager is not None and "success" in termination_manager.active_terms:
+                success_results |= termination_manager.get_term("success")[env_ids]
+            self.set_success_to_episodes(env_ids, success_results)
 
-    def record_post_reset(self, env_ids: EnvIds) -> None:
-        """Record the post-reset terms for the given environments."""
-        if not self._terms:
+            if force_export_or_skip or (force_export_or_skip is None and self.cfg.export_in_record_pre_reset):
+                self.export_episodes(env_ids)
+
+    def record_post_reset(self, env_ids: Sequence[int] | slice | None) -> None:
+        """Trigger recorder terms for post-reset functions.
+
+        Args:
+            env_ids: The environment ids in which a reset is triggered.
+        """
+        # Do nothing if no active recorder terms are provided
+        if len(self.active_terms) == 0:
             return
-        env_ids = resolve_env_ids(env_ids, self._env.num_envs)
-        for term in self._terms.values():
-            key, value = term.record_post_reset(env_ids)
-            self.add_to_episodes(key, value, env_ids)
+
+        # the terms get the ids as given, with None and slices as lists of ids
+        if env_ids is None or isinstance(env_ids, slice):
+            env_ids = _resolve_env_ids(env_ids, self._env.num_envs)
+
+        with self._lock:
+            for term in self._terms.values():
+                key, value = term.record_post_reset(env_ids)
+                self.add_to_episodes(key, value, env_ids)
 
     def get_ep_meta(self) -> dict:
-        """Episode metadata merged into the dataset's ``env_args``: ``cfg.get_ep_meta()`` if the env config has it,
-        else the simulation arguments."""
-        if hasattr(self._env.cfg, "get_ep_meta"):
-            return self._env.cfg.get_ep_meta()
-        env_cfg = self._env.cfg
-        return {
-            "sim_args": {
-                "dt": env_cfg.sim.dt,
-                "decimation": env_cfg.decimation,
-                "render_interval": env_cfg.sim.render_interval,
-                "num_envs": env_cfg.scene.num_envs,
+        """Get the episode metadata."""
+        if not hasattr(self._env.cfg, "get_ep_meta"):
+            # Add basic episode metadata
+            ep_meta = dict()
+            ep_meta["sim_args"] = {
+                "dt": self._env.cfg.sim.dt,
+                "decimation": self._env.cfg.decimation,
+                "render_interval": self._env.cfg.sim.render_interval,
+                "num_envs": self._env.cfg.scene.num_envs,
             }
-        }
+            return ep_meta
 
-    def export_episodes(self, env_ids: EnvIds = None, demo_ids: Sequence[int] | None = None) -> None:
-        """Export the non-empty episodes of the given environments and start fresh ones.
+        # Add custom episode metadata if available
+        ep_meta = self._env.cfg.get_ep_meta()
+        return ep_meta
 
-        On the caller's thread this only picks the file (by export mode and success), reserves the demo name, counts
-        the episode, and hands an owned snapshot to the writer; in asynchronous mode the writing happens on the
-        writer thread, and this call blocks only while the writer's queue is full.
+    def export_episodes(
+        self, env_ids: Sequence[int] | slice | None = None, demo_ids: Sequence[int] | None = None
+    ) -> None:
+        """Concludes and exports the episodes for the given environment ids.
+
+        On the caller's thread this decides the target file of each episode (by export mode and success), reserves
+        its demo name, and hands an owned snapshot of it to the episode writer; with
+        :attr:`RecorderManagerBaseCfg.async_write` the writing happens on the writer thread, and this call blocks
+        only while the writer's queue is full. Each exported environment starts a new, empty episode.
 
         Args:
-            env_ids: The environments (None: all).
-            demo_ids: Custom demo indices, one per environment id and unique; demos are named ``demo_<id>``.
+            env_ids: The environment ids. Defaults to None, in which case
+                all environments are considered.
+            demo_ids: Custom identifiers for the exported episodes.
+                If provided, episodes will be named "demo_{demo_id}" in the dataset.
+                Should have the same length as env_ids if both are provided.
+                If None, uses the default sequential naming scheme. Defaults to None.
 
         Raises:
+            RuntimeError: If the manager is closed.
             ValueError: If ``demo_ids`` has the wrong length or repeats an id, or a demo of that name exists.
-            EpisodeWriteError: If the background writer failed earlier (the episodes stay recorded).
+            EpisodeWriteError: If the background writer failed to write earlier episodes (these stay recorded).
         """
-        if not self._terms:
+        # Do nothing if no active recorder terms are provided
+        if len(self.active_terms) == 0:
             return
         start = time.perf_counter()
-        env_ids = resolve_env_ids(env_ids, self._env.num_envs)
-        if demo_ids is not None:
-            demo_ids = _check_demo_ids(demo_ids, len(env_ids))
-        self._writer.raise_if_failed()
-        try:
-            self._export(env_ids, demo_ids)
-        finally:
-            self._writer.add_export_seconds(time.perf_counter() - start)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError(
+                    "The recorder manager is closed: no more episodes can be exported to"
+                    f" '{os.path.join(self.cfg.dataset_export_dir_path, self.cfg.dataset_filename)}'."
+                )
+            env_ids = _resolve_env_ids(env_ids, self._env.num_envs)
+            demo_ids = _resolve_demo_ids(demo_ids, len(env_ids))
+            self._writer.raise_if_failed()
+            try:
+                self._export(env_ids, demo_ids)
+            finally:
+                self._export_seconds += time.perf_counter() - start
 
     def flush(self) -> None:
-        """Wait until every exported episode is written, and flush the files.
+        """Wait until every exported episode is written, then flush the dataset files.
 
         Raises:
-            EpisodeWriteError: If the background writer failed.
+            EpisodeWriteError: If the writer failed to write an episode.
         """
-        if not self._terms or self._closed:
+        if len(self.active_terms) == 0 or self._closed:
             return
         self._writer.flush()
         for file_handler in self._file_handlers():
             file_handler.flush()
 
-    def close(self) -> None:
-        """Export the episodes in progress if ``cfg.export_in_close``, write everything queued, close the files and
-        the terms. Idempotent.
+    def close(self):
+        """Closes the recorder manager by exporting any remaining data to file as well as properly
+        closes the recorder terms.
+
+        Everything exported is written first (the writer thread is joined, without a timeout). Every file is closed
+        and every term is closed, even if one of them fails. Calling it again does nothing.
 
         Raises:
-            EpisodeWriteError: If the background writer failed (after the files are closed).
+            EpisodeWriteError: If episodes could not be written (with their count), or a file failed to close.
         """
-        if not self._terms or self._closed:
+        # Do nothing if no active recorder terms are provided (or the manager was not fully built)
+        if len(self.active_terms) == 0 or not hasattr(self, "_finalizer"):
             return
-        self._closed = True
-        try:
-            if self.cfg.export_in_close:
-                self.export_episodes()
-        finally:
+        with self._lock:
+            if self._closed:
+                return
             try:
-                self._finalizer()
+                if self._dataset_file_handler is not None and self.cfg.export_in_close:
+                    self.export_episodes()
             finally:
-                file_path = os.path.join(self.cfg.dataset_export_dir_path, self.cfg.dataset_filename)
-                for term in self._terms.values():
-                    term.close(file_path)
+                self._closed = True
+                try:
+                    self._finalizer()
+                finally:
+                    file_path = os.path.join(self.cfg.dataset_export_dir_path, self.cfg.dataset_filename)
+                    for term in self._terms.values():
+                        term.close(file_path)
 
     """
-    Helpers.
+    Helper functions.
     """
 
-    def _export(self, env_ids: list[int], demo_ids: list[int] | None) -> None:
-        """Hand each non-empty episode to the writer (or count it) and start a fresh one."""
-        for index, env_id in enumerate(env_ids):
-            episode = self._episodes.get(env_id)
-            if episode is not None and not episode.is_empty():
-                succeeded = bool(episode.success)
-                file_handler = self._target_file_handler(succeeded)
-                if file_handler is not None:
-                    demo_id = demo_ids[index] if demo_ids is not None else None
-                    self._writer.submit(
-                        EpisodeWriteJob(
-                            file_handler=file_handler,
-                            episode=episode.snapshot(),
-                            episode_name=file_handler.reserve_episode_name(demo_id),
-                            demo_id=demo_id,
-                            dataset_compression=self.cfg.dataset_compression,
-                            env_args=self._env_args_update(file_handler),
-                        )
-                    )
-                counts = self._exported_successful_episode_count if succeeded else self._exported_failed_episode_count
-                counts[env_id] = counts.get(env_id, 0) + 1
-            self._episodes[env_id] = self._create_episode(env_id)
-
-    def _prepare_terms(self) -> None:
-        """Build the recorder terms from every config attribute that is not a setting."""
-        cfg_items = self.cfg.items() if isinstance(self.cfg, dict) else self.cfg.__dict__.items()
+    def _prepare_terms(self):
+        """Prepares a list of recorder terms."""
+        # check if config is dict already
+        if isinstance(self.cfg, dict):
+            cfg_items = self.cfg.items()
+        else:
+            cfg_items = self.cfg.__dict__.items()
         for term_name, term_cfg in cfg_items:
-            if term_name in _SETTING_NAMES or term_cfg is None:
+            # skip non-term settings
+            if term_name in _SETTING_NAMES:
+                continue
+            # check if term config is None
+            if term_cfg is None:
                 continue
             if not isinstance(term_cfg, RecorderTermCfg):
                 raise TypeError(
                     f"Configuration for the term '{term_name}' is not of type RecorderTermCfg."
                     f" Received: '{type(term_cfg)}'."
                 )
-            term = term_cfg.class_type(term_cfg, self._env)
+            # create the recorder term
+            term = instantiate(term_cfg, self._env)
+            # sanity check if term is valid type
             if not isinstance(term, RecorderTerm):
                 raise TypeError(f"Returned object for the term '{term_name}' is not of type RecorderTerm.")
+            # add term name and parameters
             self._term_names.append(term_name)
             self._terms[term_name] = term
 
     def _create_episode(self, env_id: int) -> EpisodeData:
-        """The one place episodes are created, so that every episode gets the offload flag."""
+        """The one place episodes are created, so that every episode gets the offload setting."""
         episode = EpisodeData(early_cpu_offload=self.cfg.early_cpu_offload)
         episode.env_id = env_id
         return episode
 
-    def _episode(self, env_id: int) -> EpisodeData:
-        episode = self._episodes.get(env_id)
-        if episode is None:
-            episode = self._episodes[env_id] = self._create_episode(env_id)
-        return episode
-
-    def _add_batch(self, key: str, value: RecordedValue, env_ids: list[int]) -> None:
-        if isinstance(value, dict):
-            for sub_key, sub_value in value.items():
-                self._add_batch(f"{key}/{sub_key}", sub_value, env_ids)
-            return
-        if not isinstance(value, torch.Tensor):
-            raise TypeError(f"Recorded value for key '{key}' must be a torch.Tensor or a dict, got {type(value)}.")
-        if value.dim() == 0 or value.shape[0] != len(env_ids):
-            raise ValueError(
-                f"Recorded value for key '{key}' must have one row per environment id: expected leading dimension"
-                f" {len(env_ids)}, got shape {tuple(value.shape)}."
-            )
-        # one copy for the whole batch; nothing writes to it afterwards, so each episode may keep its row
-        batch = value.to("cpu", copy=True) if self.cfg.early_cpu_offload else value.clone()
-        for row, env_id in zip(batch.unbind(0), env_ids):
-            self._episode(env_id).append_owned(key, row)
-
-    def _create_file_handler(self, filename: str, env_name: str | None) -> DatasetFileHandlerBase:
+    def _create_dataset_file_handler(self, filename: str, env_name: str | None) -> DatasetFileHandlerBase:
         file_handler = self.cfg.dataset_file_handler_class_type()
         file_handler.create(os.path.join(self.cfg.dataset_export_dir_path, filename), env_name=env_name)
         return file_handler
@@ -478,7 +647,49 @@ class RecorderManager(ManagerBase):
         handlers = [self._dataset_file_handler, self._failed_episode_dataset_file_handler]
         return [handler for handler in handlers if handler is not None]
 
-    def _target_file_handler(self, succeeded: bool) -> DatasetFileHandlerBase | None:
+    def _check_batch(self, key: str, batch: Any, env_ids: list[int], episodes: list[EpisodeData]) -> None:
+        """Check a recorded batch against its environment ids and each episode's earlier steps."""
+        if not isinstance(batch, torch.Tensor):
+            raise TypeError(f"Recorded value for key '{key}' must be a torch.Tensor or a dict, got {type(batch)}.")
+        if batch.dim() == 0 or batch.shape[0] != len(env_ids):
+            raise ValueError(
+                f"Recorded value for key '{key}' must have one row per environment id: expected leading dimension"
+                f" {len(env_ids)} (env ids {env_ids}), got shape {tuple(batch.shape)}."
+            )
+        for episode in episodes:
+            episode.check_append(key, batch[0])
+
+    def _export(self, env_ids: list[int], demo_ids: list[int] | None) -> None:
+        """Hand each non-empty episode to the writer (or count it if the export mode skips it); start new ones."""
+        env_args = self._env_args_updates(env_ids)
+        for index, env_id in enumerate(env_ids):
+            episode = self._episodes.get(env_id)
+            if episode is not None and not episode.is_empty():
+                succeeded = bool(episode.success)
+                target_dataset_file_handler = self._target_dataset_file_handler(succeeded)
+                if target_dataset_file_handler is None:
+                    self._counts.add(succeeded, env_id)
+                else:
+                    # Use corresponding demo_id if provided, otherwise None
+                    demo_id = demo_ids[index] if demo_ids is not None else None
+                    target_dataset_file_handler.reserve_episode_name(demo_id)
+                    self._writer.submit(
+                        EpisodeWriteJob(
+                            file_handler=target_dataset_file_handler,
+                            episode=episode.snapshot(),
+                            demo_id=demo_id,
+                            dataset_compression=self.cfg.dataset_compression,
+                            env_args=env_args,
+                            on_written=self._counts.adder(succeeded, env_id),
+                        )
+                    )
+                    env_args = []
+            # Reset the episode buffer for the given environment after export
+            self._episodes[env_id] = self._create_episode(env_id)
+        if env_args:
+            self._writer.submit(EpisodeWriteJob(file_handler=env_args[0][0], episode=None, env_args=env_args))
+
+    def _target_dataset_file_handler(self, succeeded: bool) -> DatasetFileHandlerBase | None:
         mode = self.cfg.dataset_export_mode
         if mode == DatasetExportMode.EXPORT_ALL or (mode == DatasetExportMode.EXPORT_SUCCEEDED_ONLY and succeeded):
             return self._dataset_file_handler
@@ -486,28 +697,172 @@ class RecorderManager(ManagerBase):
             return self._dataset_file_handler if succeeded else self._failed_episode_dataset_file_handler
         return None
 
-    def _env_args_update(self, file_handler: DatasetFileHandlerBase) -> dict | None:
-        """The episode metadata to merge into the file, or None if the file already has it."""
+    def _env_args_updates(self, env_ids: list[int]) -> list[tuple[DatasetFileHandlerBase, dict]]:
+        """The episode metadata to merge into each file before this export's episodes: into every file whenever an
+        exported episode is not empty, skipping files that already hold the same metadata."""
+        if not any(not self._episodes[env_id].is_empty() for env_id in env_ids if env_id in self._episodes):
+            return []
         ep_meta = self.get_ep_meta()
-        if self._sent_env_args.get(id(file_handler)) == ep_meta:
-            return None
-        self._sent_env_args[id(file_handler)] = ep_meta
-        return ep_meta
+        updates = []
+        for file_handler in self._file_handlers():
+            if self._sent_env_args.get(id(file_handler)) != ep_meta:
+                self._sent_env_args[id(file_handler)] = ep_meta
+                updates.append((file_handler, ep_meta))
+        return updates
 
 
-def _check_demo_ids(demo_ids: Sequence[int], num_env_ids: int) -> list[int]:
+class _ExportCounts:
+    """Exported episodes per environment, succeeded and failed, counted from any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[bool, dict[int, int]] = {True: {}, False: {}}
+
+    def add(self, succeeded: bool, env_id: int) -> None:
+        with self._lock:
+            counts = self._counts[succeeded]
+            counts[env_id] = counts.get(env_id, 0) + 1
+
+    def adder(self, succeeded: bool, env_id: int):
+        """A callable that counts one episode (for the writer to call once the episode is written)."""
+        return lambda: self.add(succeeded, env_id)
+
+    def get(self, succeeded: bool, env_id: int | None) -> int:
+        with self._lock:
+            counts = self._counts[succeeded]
+            return counts.get(env_id, 0) if env_id is not None else sum(counts.values())
+
+
+def _flatten(key: str, value: Any) -> Iterable[tuple[str, Any]]:
+    """Yield ``(key/sub_key, leaf)`` for every leaf of a (nested) dict value."""
+    if isinstance(value, dict):
+        for sub_key, sub_value in value.items():
+            yield from _flatten(f"{key}/{sub_key}", sub_value)
+    else:
+        yield key, value
+
+
+def _warp_to_torch(value: Any) -> Any:
+    """A warp array as a torch tensor; any other value as is."""
+    # a warp array can only exist once warp is imported, so warp is not imported here
+    wp = sys.modules.get("warp")
+    if wp is not None and isinstance(value, wp.array):
+        return wp.to_torch(value)
+    return value
+
+
+def _resolve_env_ids(env_ids: Any, num_envs: int) -> list[int]:
+    """Environment ids as a list of ints, from every form the public methods accept.
+
+    Accepted: None (all), a slice, an int, a sequence (list, tuple, range) of ints, an integer tensor (any device)
+    or numpy array, and a boolean mask (tensor, array or list) with one entry per environment.
+
+    Raises:
+        TypeError: If the ids are of another type (floats, strings, ...).
+        ValueError: If a mask has the wrong length, or an id repeats.
+        IndexError: If an id is outside ``[0, num_envs)``.
+    """
+    if env_ids is None:
+        return list(range(num_envs))
+    if isinstance(env_ids, slice):
+        return list(range(num_envs))[env_ids]
+    if isinstance(env_ids, torch.Tensor):
+        env_ids = env_ids.detach().cpu().numpy()
+    if isinstance(env_ids, (bool, np.bool_)):
+        raise TypeError(f"env_ids must be environment indices or a boolean mask, got the bool {env_ids}.")
+    if isinstance(env_ids, (int, np.integer)):
+        ids = [int(env_ids)]
+    elif isinstance(env_ids, np.ndarray):
+        if env_ids.dtype == np.bool_:
+            ids = _mask_to_ids(env_ids, num_envs)
+        elif np.issubdtype(env_ids.dtype, np.integer):
+            ids = env_ids.reshape(-1).tolist()
+        else:
+            raise TypeError(f"env_ids must hold integers or booleans, got dtype {env_ids.dtype}.")
+    elif isinstance(env_ids, Iterable) and not isinstance(env_ids, (str, bytes, dict)):
+        items = [_scalar(item) for item in env_ids]
+        if items and all(isinstance(item, (bool, np.bool_)) for item in items):
+            ids = _mask_to_ids(np.asarray(items, dtype=bool), num_envs)
+        else:
+            bad = [
+                item
+                for item in items
+                if isinstance(item, (bool, np.bool_, float)) or not isinstance(item, (int, np.integer))
+            ]
+            if bad:
+                raise TypeError(f"env_ids must be integers, got {bad[0]!r} ({type(bad[0]).__name__}) in {items}.")
+            ids = [int(item) for item in items]
+    else:
+        raise TypeError(
+            "env_ids must be None, a slice, an int, a sequence of ints, an integer tensor or array, or a boolean"
+            f" mask; got {type(env_ids).__name__}."
+        )
+    for env_id in ids:
+        if not 0 <= env_id < num_envs:
+            raise IndexError(f"Environment id {env_id} is out of range for {num_envs} environments.")
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"env_ids must not repeat an environment, got {ids}.")
+    return ids
+
+
+def _scalar(item: Any) -> Any:
+    """A one-element tensor or array as a Python scalar; anything else as is."""
+    if isinstance(item, torch.Tensor):
+        item = item.detach().cpu().numpy()
+    if isinstance(item, np.ndarray) and item.size == 1:
+        return item.item()
+    return item
+
+
+def _mask_to_ids(mask: np.ndarray, num_envs: int) -> list[int]:
+    if mask.shape != (num_envs,):
+        raise ValueError(
+            f"A boolean env_ids mask must have one entry per environment ({num_envs}), got shape {mask.shape}."
+        )
+    return np.flatnonzero(mask).tolist()
+
+
+def _resolve_demo_ids(demo_ids: Any, num_env_ids: int) -> list[int] | None:
+    """Demo ids as a list of ints (tensors and arrays converted as ``tolist()`` does), checked against the env ids.
+
+    Raises:
+        ValueError: If the count differs from the env ids', or an id repeats.
+    """
+    if demo_ids is None:
+        return None
+    if isinstance(demo_ids, (torch.Tensor, np.ndarray)):
+        demo_ids = demo_ids.tolist()
     demo_ids = list(demo_ids)
     if len(demo_ids) != num_env_ids:
-        raise ValueError(f"demo_ids has {len(demo_ids)} entries but {num_env_ids} environment ids were given.")
+        raise ValueError(f"Length of demo_ids ({len(demo_ids)}) must match length of env_ids ({num_env_ids})")
+    # Check for duplicate demo_ids
     if len(set(demo_ids)) != len(demo_ids):
-        raise ValueError(f"demo_ids must be unique, got {demo_ids}.")
+        duplicates = sorted({x for i, x in enumerate(demo_ids) if demo_ids.index(x) != i})
+        raise ValueError(f"demo_ids must be unique. Found duplicates: {duplicates}")
     return demo_ids
 
 
-def _close_resources(writer: EpisodeWriter, file_handlers: list[DatasetFileHandlerBase]) -> None:
-    """Drain and stop the writer, then close the files, even if the writer failed."""
+def _close_writer_and_files(writer: EpisodeWriter, file_handlers: list[DatasetFileHandlerBase]) -> None:
+    """Drain and stop the writer, then close every file even if one fails; raise the first failure.
+
+    Raises:
+        EpisodeWriteError: The writer's error (with the count of episodes not written), or else the error of the
+            first file that failed to close.
+    """
+    writer_error = close_error = None
     try:
         writer.close()
-    finally:
-        for file_handler in file_handlers:
+    except EpisodeWriteError as error:
+        writer_error = error
+    for file_handler in file_handlers:
+        path = getattr(file_handler, "file_path", None) or type(file_handler).__name__
+        try:
             file_handler.close()
+        except Exception as error:  # noqa: BLE001 - every file is closed; the first failure is raised below
+            if close_error is None:
+                close_error = EpisodeWriteError(f"Closing the dataset file '{path}' failed: {error}")
+                close_error.__cause__ = error
+    if writer_error is not None:
+        raise writer_error
+    if close_error is not None:
+        raise close_error

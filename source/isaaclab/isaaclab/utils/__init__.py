@@ -1,5 +1,5 @@
 """Utilities: the config decorator and dataset handling."""
 
-from .configclass import MISSING, configclass
+from .configclass import MISSING, configclass, instantiate
 
-__all__ = ["MISSING", "configclass"]
+__all__ = ["MISSING", "configclass", "instantiate"]

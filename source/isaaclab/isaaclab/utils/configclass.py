@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import MISSING
 from typing import Any
 
-__all__ = ["MISSING", "configclass"]
+__all__ = ["MISSING", "configclass", "instantiate"]
 
 
 def configclass(cls: type | None = None, **dataclass_kwargs: Any) -> Any:
@@ -47,6 +47,20 @@ def configclass(cls: type | None = None, **dataclass_kwargs: Any) -> Any:
     if cls is None:
         return wrap
     return wrap(cls)
+
+
+def instantiate(cfg: Any, *args: Any, **kwargs: Any) -> Any:
+    """Build ``cfg.class_type`` with the config as its first argument.
+
+    Args:
+        cfg: A config with a ``class_type`` (a class or other callable).
+        *args: Further positional arguments of the constructor.
+        **kwargs: Keyword arguments of the constructor.
+
+    Returns:
+        The built object.
+    """
+    return cfg.class_type(cfg, *args, **kwargs)
 
 
 def _is_field_value(name: str, value: Any) -> bool:

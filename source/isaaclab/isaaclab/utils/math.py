@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import Literal
 
+import numpy as np
 import torch
 
 __all__ = [
     "axis_angle_from_quat",
     "combine_frame_transforms",
+    "convert_quat",
     "interpolate_poses",
     "make_pose",
     "matrix_from_quat",
@@ -35,6 +38,29 @@ __all__ = [
     "transform_poses_from_frame_A_to_frame_B",
     "unmake_pose",
 ]
+
+
+def convert_quat(quat: torch.Tensor | np.ndarray, to: Literal["xyzw", "wxyz"] = "xyzw") -> torch.Tensor | np.ndarray:
+    """Reorder quaternions between the scalar-first (w, x, y, z) and scalar-last (x, y, z, w) conventions.
+
+    Args:
+        quat: Quaternions of shape ``(..., 4)`` in the other convention than ``to``.
+        to: The convention to convert to.
+
+    Returns:
+        The quaternions in the ``to`` convention, of the input's type.
+
+    Raises:
+        ValueError: If ``to`` is not ``"xyzw"`` or ``"wxyz"``, or the last dimension is not 4.
+    """
+    if to not in ("xyzw", "wxyz"):
+        raise ValueError(f"Quaternion convention must be 'xyzw' or 'wxyz', got '{to}'.")
+    if quat.shape[-1] != 4:
+        raise ValueError(f"Quaternions must have shape (..., 4), got {tuple(quat.shape)}.")
+    shift = -1 if to == "xyzw" else 1
+    if isinstance(quat, np.ndarray):
+        return np.roll(quat, shift, axis=-1)
+    return torch.as_tensor(quat).roll(shift, dims=-1)
 
 
 def normalize(x: torch.Tensor, eps: float = 1e-9) -> torch.Tensor:

@@ -1,18 +1,12 @@
-"""Episode data, dataset file handlers and the episode writer."""
+# Copyright (c) 2022-2026, The Isaac Lab Project Developers (https://github.com/isaac-sim/IsaacLab/blob/main/CONTRIBUTORS.md).
+# All rights reserved.
+#
+# SPDX-License-Identifier: BSD-3-Clause
 
-from .dataset_diff import diff_hdf5_files
-from .dataset_file_handler_base import DatasetFileHandlerBase
-from .episode_data import EpisodeData
-from .episode_writer import EpisodeWriteError, EpisodeWriteJob, EpisodeWriter, WriterStatistics
-from .hdf5_dataset_file_handler import HDF5DatasetFileHandler
+"""
+Submodule for datasets classes and methods.
+"""
 
-__all__ = [
-    "DatasetFileHandlerBase",
-    "EpisodeData",
-    "EpisodeWriteError",
-    "EpisodeWriteJob",
-    "EpisodeWriter",
-    "HDF5DatasetFileHandler",
-    "WriterStatistics",
-    "diff_hdf5_files",
-]
+from ..module import lazy_export
+
+lazy_export()

@@ -1,3 +1,8 @@
+# Copyright (c) 2022-2026, The Isaac Lab Project Developers (https://github.com/isaac-sim/IsaacLab/blob/main/CONTRIBUTORS.md).
+# All rights reserved.
+#
+# SPDX-License-Identifier: BSD-3-Clause
+
 """Writing episode snapshots to dataset files, inline or on one background thread."""
 
 from __future__ import annotations
@@ -6,83 +11,101 @@ import collections
 import dataclasses
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from .dataset_file_handler_base import DatasetFileHandlerBase
-from .episode_data import EpisodeData
+if TYPE_CHECKING:
+    from .dataset_file_handler_base import DatasetFileHandlerBase
+    from .episode_data import EpisodeData
 
 
 class EpisodeWriteError(RuntimeError):
-    """Raised in the caller when the background writer failed to write one or more episodes."""
+    """Raised in the caller when the episode writer failed to write one or more episodes."""
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False)
 class EpisodeWriteJob:
-    """One episode to write: an owned snapshot and where it goes."""
+    """One episode to write: an owned snapshot and the file it goes to."""
 
     file_handler: DatasetFileHandlerBase
     """The handler of the target file."""
-    episode: EpisodeData
-    """The snapshot; nothing else holds or writes its containers or tensors."""
-    episode_name: str | None
-    """The name reserved at export, or None when the handler names episodes as it writes them."""
+
+    episode: EpisodeData | None
+    """The snapshot (nothing else holds or writes its containers or tensors), or None to only update metadata."""
+
     demo_id: int | None = None
-    """The custom demo index, if any (used when the handler names episodes itself)."""
+    """The custom demo index, or None for the file's running count."""
+
     dataset_compression: bool = True
-    """Compress the episode's datasets."""
-    env_args: dict[str, Any] | None = None
-    """Environment arguments to merge into the file's metadata before the episode is written."""
+    """Whether to compress the episode's datasets."""
+
+    env_args: list[tuple[DatasetFileHandlerBase, dict]] = dataclasses.field(default_factory=list)
+    """Environment arguments to merge into files' metadata before the episode is written."""
+
+    on_written: Callable[[], None] | None = None
+    """Called on the writing thread once the episode is written and flushed."""
 
     @property
     def nbytes(self) -> int:
         """Bytes of tensor data in the snapshot."""
-        return self.episode.nbytes
+        return self.episode.nbytes if self.episode is not None else 0
 
     @property
     def description(self) -> str:
-        """A short name of the job for messages."""
+        """A short name of the job for error messages."""
         path = getattr(self.file_handler, "file_path", None)
-        name = self.episode_name or (f"demo_{self.demo_id}" if self.demo_id is not None else "?")
-        return f"episode '{name}' of env {self.episode.env_id}" + (f" in '{path}'" if path else "")
+        name = f"demo_{self.demo_id}" if self.demo_id is not None else "the next demo"
+        env_id = self.episode.env_id if self.episode is not None else None
+        return f"{name} (env {env_id})" + (f" of '{path}'" if path else "")
 
     def run(self) -> None:
-        """Write the episode (stack, convert, compress, publish) and flush the file."""
-        if self.env_args:
-            self.file_handler.add_env_args(self.env_args)
-        if self.episode_name is None:
+        """Merge the metadata, write the episode and flush the file."""
+        for file_handler, env_args in self.env_args:
+            file_handler.add_env_args(env_args)
+        if self.episode is not None:
             self.file_handler.write_episode(self.episode, self.demo_id, self.dataset_compression)
-        else:
-            self.file_handler.write_reserved_episode(self.episode_name, self.episode, self.dataset_compression)
         self.file_handler.flush()
+        if self.on_written is not None:
+            self.on_written()
 
 
 @dataclasses.dataclass
 class WriterStatistics:
-    """Counters of an :class:`EpisodeWriter`. Seconds are wall-clock."""
+    """Counters of an :class:`EpisodeWriter`. Seconds are wall-clock.
+
+    ``episodes_submitted`` = ``episodes_written`` + ``episodes_failed`` + ``episodes_queued`` at any time.
+    """
 
     episodes_submitted: int = 0
     """Episodes handed to the writer."""
+
     episodes_queued: int = 0
     """Episodes waiting or being written now."""
+
     bytes_queued: int = 0
     """Tensor bytes of the episodes waiting or being written now."""
+
     peak_queue_depth: int = 0
-    """The most episodes that were waiting at once."""
+    """The most episodes that waited at once."""
+
     peak_queue_bytes: int = 0
-    """The most tensor bytes that were waiting at once."""
+    """The most tensor bytes that waited at once."""
+
     episodes_written: int = 0
     """Episodes written and flushed to their file."""
+
     bytes_written: int = 0
     """Tensor bytes of the episodes written."""
+
     episodes_failed: int = 0
-    """Episodes whose write raised."""
+    """Episodes whose write raised: they are not in the file."""
+
     write_seconds: float = 0.0
     """Time spent writing (stacking, converting, compressing, HDF5 calls, flushing)."""
+
     submit_seconds: float = 0.0
-    """Time the caller spent inside :meth:`EpisodeWriter.submit` (in synchronous mode: the writing itself)."""
-    export_seconds: float = 0.0
-    """Time the caller spent in whole export calls (``RecorderManager.export_episodes``: choosing files, naming,
-    snapshots and submitting), as reported with :meth:`EpisodeWriter.add_export_seconds`."""
+    """Time the caller spent in :meth:`EpisodeWriter.submit` (in synchronous mode, the writing itself)."""
+
     blocked_seconds: float = 0.0
     """Time the caller spent waiting for room in the queue."""
 
@@ -95,14 +118,14 @@ class WriterStatistics:
 class EpisodeWriter:
     """Writes :class:`EpisodeWriteJob` s in submission order, inline or on one background thread.
 
-    In asynchronous mode, :meth:`submit` puts the job on a queue bounded by episode count and by bytes, and returns;
-    when the queue is full it blocks until there is room (back-pressure: nothing is ever dropped). One non-daemon
-    thread writes the jobs. If a write fails, the first error is re-raised, chained, in the caller at the next
-    :meth:`submit`, :meth:`flush` or :meth:`close`, with the number of episodes not written; the writer accepts no
-    more jobs after that but still writes what was queued. If the program ends without :meth:`close`, the thread
-    writes everything queued before the interpreter exits.
+    Both modes write through the same method, which times, counts and records failures. In asynchronous mode,
+    :meth:`submit` puts the job on a queue bounded by episode count and by bytes, and returns; when the queue is full
+    it blocks until there is room (back-pressure: nothing is ever dropped). One non-daemon thread writes the jobs. If
+    a write fails, the first error is re-raised, chained, in the caller at the next :meth:`submit`, :meth:`flush` or
+    :meth:`close`, with the number of episodes not written; the jobs queued behind it are still written. If the
+    program ends without :meth:`close`, the thread writes everything queued before the interpreter exits.
 
-    In synchronous mode, :meth:`submit` runs the job at once and write errors propagate directly.
+    In synchronous mode, :meth:`submit` writes the job at once and a write error propagates directly.
     """
 
     _POLL_SECONDS = 0.1
@@ -112,7 +135,7 @@ class EpisodeWriter:
         self,
         asynchronous: bool = True,
         max_queue_episodes: int = 16,
-        max_queue_bytes: int = 2 * 1024**3,
+        max_queue_bytes: int = 1024**3,
         name: str = "isaaclab-episode-writer",
     ) -> None:
         """Create a writer (and start its thread when asynchronous).
@@ -120,17 +143,17 @@ class EpisodeWriter:
         Args:
             asynchronous: Write on a background thread.
             max_queue_episodes: The most episodes waiting at once (at least 1).
-            max_queue_bytes: The most tensor bytes waiting at once; a single larger episode is still accepted when the
-                queue is empty.
+            max_queue_bytes: The most tensor bytes waiting at once; one larger episode is still taken when the queue
+                is empty.
             name: The thread's name.
 
         Raises:
             ValueError: If a bound is not positive.
         """
         if max_queue_episodes < 1:
-            raise ValueError(f"max_queue_episodes must be at least 1, got {max_queue_episodes}.")
+            raise ValueError(f"The writer's queue must hold at least one episode, got {max_queue_episodes}.")
         if max_queue_bytes < 1:
-            raise ValueError(f"max_queue_bytes must be positive, got {max_queue_bytes}.")
+            raise ValueError(f"The writer's queue byte bound must be positive, got {max_queue_bytes}.")
         self._asynchronous = asynchronous
         self._max_queue_episodes = max_queue_episodes
         self._max_queue_bytes = max_queue_bytes
@@ -160,67 +183,56 @@ class EpisodeWriter:
         """Write the job, or queue it for the writer thread (blocking while the queue is full).
 
         Raises:
-            EpisodeWriteError: If an earlier write failed (the job is not taken).
+            EpisodeWriteError: If an earlier background write failed (the job is not taken).
             RuntimeError: If the writer is closed.
+            Exception: In synchronous mode, the error of the write itself.
         """
         start = time.perf_counter()
-        if not self._asynchronous:
-            self._raise_if_closed()
-            self._stats.episodes_submitted += 1
-            try:
-                self._count_written(job, _timed_run(job))
-            except BaseException:
-                self._stats.episodes_failed += 1
-                raise
-            finally:
-                self._stats.submit_seconds += time.perf_counter() - start
-            return
         with self._condition:
             self.raise_if_failed()
-            self._raise_if_closed()
-            if self._is_full_for(job):
+            if self._closing:
+                raise RuntimeError("The episode writer is closed: no more episodes can be exported.")
+            if self._asynchronous and self._is_full_for(job):
                 while self._is_full_for(job):
                     self._condition.wait()
                     self.raise_if_failed()
                 self._stats.blocked_seconds += time.perf_counter() - start
-            self._queue.append(job)
-            stats = self._stats
-            stats.episodes_submitted += 1
-            stats.episodes_queued += 1
-            stats.bytes_queued += job.nbytes
-            stats.peak_queue_depth = max(stats.peak_queue_depth, stats.episodes_queued)
-            stats.peak_queue_bytes = max(stats.peak_queue_bytes, stats.bytes_queued)
-            self._condition.notify_all()
-            stats.submit_seconds += time.perf_counter() - start
-
-    def add_export_seconds(self, seconds: float) -> None:
-        """Count time the caller spent in an export call (of which :meth:`submit` is a part)."""
-        with self._condition:
-            self._stats.export_seconds += seconds
+            self._enqueue(job)
+        try:
+            if not self._asynchronous:
+                error = self._write(job)
+                if error is not None:
+                    raise error
+        finally:
+            with self._condition:
+                self._stats.submit_seconds += time.perf_counter() - start
 
     def flush(self) -> None:
         """Wait until every submitted episode is written.
 
         Raises:
-            EpisodeWriteError: If a write failed.
+            EpisodeWriteError: If a background write failed.
         """
         with self._condition:
-            while self._queue and self._thread_alive():
+            while self._queue and self._thread is not None and self._thread.is_alive():
                 self._condition.wait()
             self.raise_if_failed()
 
     def close(self) -> None:
-        """Write everything queued, stop the thread (no timeout) and raise any write error. Idempotent."""
+        """Write everything queued, stop the thread (no timeout) and raise any background write error. Idempotent.
+
+        Raises:
+            EpisodeWriteError: If a background write failed.
+        """
         with self._condition:
             self._closing = True
             self._condition.notify_all()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
-        with self._condition:
-            self.raise_if_failed()
+        self.raise_if_failed()
 
     def raise_if_failed(self) -> None:
-        """Raise the first write error, if a write failed.
+        """Raise the first background write error, if a write failed.
 
         Raises:
             EpisodeWriteError: Chained to the first error, with the number of episodes not written.
@@ -238,6 +250,46 @@ class EpisodeWriter:
     Helpers.
     """
 
+    def _enqueue(self, job: EpisodeWriteJob) -> None:
+        """Count a submitted job and queue it (call with the condition held)."""
+        self._queue.append(job)
+        stats = self._stats
+        stats.episodes_submitted += job.episode is not None
+        stats.episodes_queued += job.episode is not None
+        stats.bytes_queued += job.nbytes
+        stats.peak_queue_depth = max(stats.peak_queue_depth, stats.episodes_queued)
+        stats.peak_queue_bytes = max(stats.peak_queue_bytes, stats.bytes_queued)
+        self._condition.notify_all()
+
+    def _write(self, job: EpisodeWriteJob) -> BaseException | None:
+        """Run a queued job, then count it as written or failed; returns its error, if any.
+
+        This is the one path of both modes: inline in synchronous mode, on the writer thread otherwise.
+        """
+        start = time.perf_counter()
+        error = None
+        try:
+            job.run()
+        except BaseException as exc:  # noqa: BLE001 - every failure is counted and reported to the caller
+            error = exc
+        elapsed = time.perf_counter() - start
+        with self._condition:
+            self._queue.remove(job)
+            stats = self._stats
+            stats.write_seconds += elapsed
+            stats.episodes_queued -= job.episode is not None
+            stats.bytes_queued -= job.nbytes
+            if error is None:
+                stats.episodes_written += job.episode is not None
+                stats.bytes_written += job.nbytes
+            else:
+                stats.episodes_failed += job.episode is not None
+                if self._asynchronous and self._error is None:
+                    self._error = error
+                    self._failed_job = job.description
+            self._condition.notify_all()
+        return error
+
     def _is_full_for(self, job: EpisodeWriteJob) -> bool:
         if not self._queue:
             return False
@@ -246,25 +298,13 @@ class EpisodeWriter:
             or self._stats.bytes_queued + job.nbytes > self._max_queue_bytes
         )
 
-    def _thread_alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def _raise_if_closed(self) -> None:
-        if self._closing:
-            raise RuntimeError("The episode writer is closed.")
-
-    def _count_written(self, job: EpisodeWriteJob, seconds: float) -> None:
-        self._stats.write_seconds += seconds
-        self._stats.episodes_written += 1
-        self._stats.bytes_written += job.nbytes
-
     def _run(self) -> None:
         """The writer thread: write queued jobs in order until closed (or the main thread ended) and drained."""
         while True:
             with self._condition:
                 while not self._queue and not self._closing:
                     if not threading.main_thread().is_alive():
-                        # the program is ending without close(): the queue is empty, nothing is left to write
+                        # the program is ending without close(), and nothing is left to write
                         self._closing = True
                         break
                     self._condition.wait(self._POLL_SECONDS)
@@ -272,29 +312,4 @@ class EpisodeWriter:
                     self._condition.notify_all()
                     return
                 job = self._queue[0]
-            start = time.perf_counter()
-            error = None
-            try:
-                job.run()
-            except BaseException as exc:  # noqa: BLE001 - every failure is recorded and re-raised in the caller
-                error = exc
-            elapsed = time.perf_counter() - start
-            with self._condition:
-                self._queue.popleft()
-                self._stats.episodes_queued -= 1
-                self._stats.bytes_queued -= job.nbytes
-                if error is None:
-                    self._count_written(job, elapsed)
-                else:
-                    self._stats.write_seconds += elapsed
-                    self._stats.episodes_failed += 1
-                    if self._error is None:
-                        self._error = error
-                        self._failed_job = job.description
-                self._condition.notify_all()
-
-
-def _timed_run(job: EpisodeWriteJob) -> float:
-    start = time.perf_counter()
-    job.run()
-    return time.perf_counter() - start
+            self._write(job)

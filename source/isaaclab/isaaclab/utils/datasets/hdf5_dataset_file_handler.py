@@ -1,4 +1,7 @@
-"""The HDF5 dataset file handler (the layout Isaac Lab writes and robomimic-style loaders read)."""
+# Copyright (c) 2022-2026, The Isaac Lab Project Developers (https://github.com/isaac-sim/IsaacLab/blob/main/CONTRIBUTORS.md).
+# All rights reserved.
+#
+# SPDX-License-Identifier: BSD-3-Clause
 
 from __future__ import annotations
 
@@ -6,104 +9,72 @@ import json
 import os
 import threading
 from collections.abc import Iterable
-from typing import Any
 
-import h5py
 import numpy as np
 import torch
 
+from ..math import convert_quat
 from .dataset_file_handler_base import DatasetFileHandlerBase
 from .episode_data import EpisodeData
 
-FORMAT_VERSION = 1
-"""Version of the file layout, stored in the root attribute ``format_version`` (quaternions stored x, y, z, w)."""
+# Current dataset format version
+# Version 1: XYZW quaternion format (current)
+# Version 0 (or missing): Legacy WXYZ quaternion format
+DATASET_FORMAT_VERSION = 1
 
 GZIP_LEVEL = 2
-"""gzip level of every dataset when compression is on."""
+"""The gzip level of every dataset when compression is on."""
+
+
+def convert_pose_quat_wxyz_to_xyzw(pose: np.ndarray) -> np.ndarray:
+    """Convert pose quaternion from WXYZ format to XYZW format.
+
+    Args:
+        pose: Pose array with shape (..., 7): a position, then a quaternion in WXYZ format.
+
+    Returns:
+        Pose array with shape (..., 7) where the quaternion is in XYZW format.
+    """
+    return np.concatenate([pose[..., :3], convert_quat(pose[..., 3:7], to="xyzw")], axis=-1)
 
 
 class HDF5DatasetFileHandler(DatasetFileHandlerBase):
-    """Reads and writes datasets in HDF5 files, one group ``/data/demo_<N>`` per episode.
+    """HDF5 dataset file handler for storing and loading episode data.
 
-    The file stays open for the handler's life and every HDF5 call on it holds one lock, so a writer thread and the
-    caller can use the handler at the same time; reserving a demo name takes only a light lock of its own, so the
-    caller never waits for a write in progress. An episode is written into an anonymous group and linked under
-    ``/data`` only once complete, so a reader (or a file left by a killed process) never sees a half-written demo.
+    The file stays open for the handler's life, and one lock guards every HDF5 call on it, so a background writer
+    thread and the caller can use the handler at the same time. Demo names are tracked in memory as well, so that
+    :meth:`reserve_episode_name` never waits for a write in progress. A demo is built in an anonymous group and
+    linked under ``/data`` only when complete: a reader, or a file left by a killed process, never sees a half-written
+    demo.
     """
 
-    def __init__(self) -> None:
-        """Create a handler with no file attached."""
-        self._hdf5_file_stream: h5py.File | None = None
-        self._hdf5_data_group: h5py.Group | None = None
+    def __init__(self):
+        """Initializes the HDF5 dataset file handler."""
+        self._hdf5_file_stream = None
+        self._hdf5_data_group = None
         self._demo_count = 0
-        # names of published and reserved demos, kept in memory so reserving a name never waits for an HDF5 call
+        self._env_args = {}
+        # every HDF5 call on the file holds this lock
+        self._lock = threading.RLock()
+        # names of the demos in the file, and names reserved for demos not written yet (guarded by _names_lock)
+        self._names_lock = threading.Lock()
         self._published_names: set[str] = set()
         self._reserved_names: set[str] = set()
-        self._names_lock = threading.Lock()
-        self._lock = threading.RLock()
+        self._reserved_running_names = 0
 
-    """
-    Properties.
-    """
-
-    @property
-    def demo_count(self) -> int:
-        """The number of demos named by the running count so far (the next default name is ``demo_<demo_count>``)."""
-        return self._demo_count
-
-    @property
-    def file_path(self) -> str | None:
-        """The path of the open file, or None."""
-        return None if self._hdf5_file_stream is None else self._hdf5_file_stream.filename
-
-    """
-    Opening and closing.
-    """
-
-    def create(self, file_path: str, env_name: str | None = None) -> None:
-        """Create a new dataset file, replacing any file at that path.
-
-        Args:
-            file_path: The file path; ``.hdf5`` is appended if missing, parent folders are created, a bare file name
-                means the current directory.
-            env_name: The environment name stored in ``env_args``.
-
-        Raises:
-            RuntimeError: If the handler already has a file open.
-            IsADirectoryError: If the path names a directory.
-        """
-        with self._lock:
-            self._raise_if_in_use()
-            if not file_path.endswith(".hdf5"):
-                file_path += ".hdf5"
-            if os.path.isdir(file_path):
-                raise IsADirectoryError(f"Cannot create the dataset file '{file_path}': it is a directory.")
-            dir_path = os.path.dirname(file_path)
-            if dir_path:
-                os.makedirs(dir_path, exist_ok=True)
-            self._hdf5_file_stream = h5py.File(file_path, "w")
-            self._hdf5_file_stream.attrs["format_version"] = FORMAT_VERSION
-            self._hdf5_data_group = self._hdf5_file_stream.create_group("data")
-            self._hdf5_data_group.attrs["total"] = 0
-            self._reset_names(set())
-            # the environment type 2 is the gym type of robomimic's env registry
-            self.add_env_args({"env_name": env_name if env_name is not None else "", "type": 2})
-            self._hdf5_file_stream.flush()
-
-    def open(self, file_path: str, mode: str = "r") -> None:
+    def open(self, file_path: str, mode: str = "r"):
         """Open an existing dataset file.
 
-        Args:
-            file_path: The file path.
-            mode: The h5py file mode (``"r"``, ``"r+"`` or ``"a"``).
-
         Raises:
             RuntimeError: If the handler already has a file open.
-            FileNotFoundError: If the file does not exist.
+            FileNotFoundError: If there is no file at the path.
             ValueError: If the file has no ``/data`` group.
         """
+        import h5py
+
         with self._lock:
-            self._raise_if_in_use()
+            if self._hdf5_file_stream is not None:
+                raise RuntimeError("HDF5 dataset file stream is already in use")
             if not os.path.isfile(file_path):
                 raise FileNotFoundError(f"Dataset file not found: '{file_path}'.")
             stream = h5py.File(file_path, mode)
@@ -112,188 +83,322 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
                 raise ValueError(f"'{file_path}' is not a dataset file: it has no '/data' group.")
             self._hdf5_file_stream = stream
             self._hdf5_data_group = stream["data"]
-            self._reset_names(set(self._hdf5_data_group.keys()))
+            self._reset_names(set(self._hdf5_data_group))
 
-    def flush(self) -> None:
-        """Write everything buffered to the file (published demos and attributes)."""
+    def create(self, file_path: str, env_name: str | None = None):
+        """Create a new dataset file (``.hdf5`` is appended if missing; parent directories are created).
+
+        Raises:
+            RuntimeError: If the handler already has a file open.
+            IsADirectoryError: If the path names a directory.
+        """
+        import h5py
+
         with self._lock:
             if self._hdf5_file_stream is not None:
-                self._hdf5_file_stream.flush()
+                raise RuntimeError("HDF5 dataset file stream is already in use")
+            if not file_path.endswith(".hdf5"):
+                file_path += ".hdf5"
+            if os.path.isdir(file_path):
+                raise IsADirectoryError(f"Cannot create the dataset file '{file_path}': it is a directory.")
+            dir_path = os.path.dirname(file_path)
+            if dir_path:
+                os.makedirs(dir_path, exist_ok=True)
+            self._hdf5_file_stream = h5py.File(file_path, "w")
 
-    def close(self) -> None:
-        """Flush and close the file. Calling it again does nothing."""
-        with self._lock:
-            if self._hdf5_file_stream is None:
-                return
+            # Set the dataset format version
+            self._hdf5_file_stream.attrs["format_version"] = DATASET_FORMAT_VERSION
+
+            # set up a data group in the file
+            self._hdf5_data_group = self._hdf5_file_stream.create_group("data")
+            self._hdf5_data_group.attrs["total"] = 0
+            self._reset_names(set())
+
+            # set environment arguments
+            # the environment type (we use gym environment type) is set to be compatible with robomimic
+            # Ref: https://github.com/ARISE-Initiative/robomimic/blob/master/robomimic/envs/env_base.py#L15
+            self.add_env_args({"env_name": env_name or "", "type": 2})
+            # a file killed before its first demo still opens
             self._hdf5_file_stream.flush()
-            self._hdf5_file_stream.close()
-            self._hdf5_file_stream = None
-            self._hdf5_data_group = None
+
+    def __del__(self):
+        """Destructor for the file handler."""
+        self.close()
 
     """
-    Metadata.
+    Properties
     """
 
-    def add_env_args(self, env_args: dict[str, Any]) -> None:
-        """Merge the given entries into the JSON string attribute ``/data.env_args``."""
+    def add_env_args(self, env_args: dict):
+        """Add environment arguments to the dataset."""
         with self._lock:
             self._raise_if_not_initialized()
-            stored = json.loads(self._hdf5_data_group.attrs.get("env_args", "{}"))
-            stored.update(env_args)
-            self._hdf5_data_group.attrs["env_args"] = json.dumps(stored)
+            stored_env_args = self._hdf5_data_group.attrs.get("env_args")
+            self._env_args = json.loads(stored_env_args) if stored_env_args is not None else {}
+            self._env_args.update(env_args)
+            self._hdf5_data_group.attrs["env_args"] = json.dumps(self._env_args)
+
+    def set_env_name(self, env_name: str):
+        """Set the environment name."""
+        self.add_env_args({"env_name": env_name})
 
     def get_env_name(self) -> str | None:
-        """The environment name stored in ``env_args``, or None."""
+        """Get the environment name."""
         with self._lock:
             self._raise_if_not_initialized()
-            env_args = json.loads(self._hdf5_data_group.attrs.get("env_args", "{}"))
-            return env_args.get("env_name")
+            return json.loads(self._hdf5_data_group.attrs["env_args"]).get("env_name")
 
     def get_episode_names(self) -> Iterable[str]:
-        """The names of the demos under ``/data``."""
+        """Get the names of the episodes in the file."""
         with self._lock:
             self._raise_if_not_initialized()
             return list(self._hdf5_data_group.keys())
 
     def get_num_episodes(self) -> int:
-        """The number of demos under ``/data``."""
+        """Get number of episodes in the file."""
+        with self._names_lock:
+            return len(self._published_names)
+
+    @property
+    def demo_count(self) -> int:
+        """The number of demos collected so far."""
+        return self._demo_count
+
+    @property
+    def file_path(self) -> str | None:
+        """The path of the open file, or None."""
         with self._lock:
-            self._raise_if_not_initialized()
-            return len(self._hdf5_data_group)
+            return None if self._hdf5_file_stream is None else self._hdf5_file_stream.filename
 
     """
-    Episodes.
+    Operations.
     """
 
-    def reserve_episode_name(self, demo_id: int | None = None) -> str:
-        """Reserve the name the next episode is written under.
-
-        Args:
-            demo_id: A custom demo index (does not advance the running count), or None for ``demo_<demo_count>``.
+    def get_format_version(self) -> int:
+        """Get the dataset format version.
 
         Returns:
-            The reserved name.
-
-        Raises:
-            ValueError: If a demo of that name exists or is reserved.
+            The format version number. Returns 0 for legacy datasets without version info.
         """
-        self._raise_if_not_initialized()
-        with self._names_lock:
-            name = f"demo_{demo_id if demo_id is not None else self._demo_count}"
-            if name in self._published_names or name in self._reserved_names:
-                raise ValueError(f"Episode '{name}' already exists in the dataset file '{self.file_path}'.")
-            self._reserved_names.add(name)
-            if demo_id is None:
-                self._demo_count += 1
-            return name
-
-    def write_episode(self, episode: EpisodeData, demo_id: int | None = None, dataset_compression: bool = True) -> None:
-        """Write an episode as ``/data/demo_<N>``; an empty episode is skipped.
-
-        Args:
-            episode: The episode (per-step lists are stacked in place).
-            demo_id: A custom demo index, or None for the running count.
-            dataset_compression: Compress every dataset with gzip.
-
-        Raises:
-            ValueError: If a demo of that name exists.
-        """
-        if episode.is_empty():
-            return
-        self.write_reserved_episode(self.reserve_episode_name(demo_id), episode, dataset_compression)
-
-    def write_reserved_episode(self, episode_name: str, episode: EpisodeData, dataset_compression: bool = True) -> None:
-        """Write an episode under a reserved name, and publish it under ``/data`` once complete.
-
-        Stacking and conversion to numpy happen outside the lock; the demo is built in an anonymous group and linked
-        under ``/data`` (with ``total`` updated) in one locked step. The caller decides when to :meth:`flush`.
-
-        Args:
-            episode_name: A name returned by :meth:`reserve_episode_name`.
-            episode: The episode (per-step lists are stacked in place).
-            dataset_compression: Compress every dataset with gzip.
-
-        Raises:
-            KeyError: If the name was not reserved.
-        """
-        self._raise_if_not_initialized()
-        with self._names_lock:
-            if episode_name not in self._reserved_names:
-                raise KeyError(f"Episode name '{episode_name}' was not reserved with reserve_episode_name().")
-        try:
-            self._write_and_publish(episode_name, episode, dataset_compression)
-        except BaseException:
-            # the demo is not in the file: free its name (a custom id can be written again)
-            with self._names_lock:
-                self._reserved_names.discard(episode_name)
-            raise
-
-    def _write_and_publish(self, episode_name: str, episode: EpisodeData, dataset_compression: bool) -> None:
-        episode.pre_export()
-        arrays = _to_numpy_tree(episode.data)
-        num_samples = len(arrays["actions"]) if "actions" in arrays else 0
-        compression = {"compression": "gzip", "compression_opts": GZIP_LEVEL} if dataset_compression else {}
-
         with self._lock:
-            group = self._hdf5_file_stream.create_group(None)
-            group.attrs["num_samples"] = num_samples
-            if episode.seed is not None:
-                group.attrs["seed"] = episode.seed
-            if episode.success is not None:
-                group.attrs["success"] = bool(episode.success)
-        _write_tree(group, arrays, compression, self._lock)
-        with self._lock:
-            self._hdf5_data_group[episode_name] = group
-            self._hdf5_data_group.attrs["total"] = int(self._hdf5_data_group.attrs["total"]) + num_samples
-        with self._names_lock:
-            self._reserved_names.discard(episode_name)
-            self._published_names.add(episode_name)
+            self._raise_if_not_initialized()
+            return int(self._hdf5_file_stream.attrs.get("format_version", 0))
 
-    def load_episode(self, episode_name: str, device: str) -> EpisodeData | None:
-        """Load a demo as an :class:`EpisodeData` of stacked tensors, or None if there is no such demo.
+    def is_legacy_quaternion_format(self) -> bool:
+        """Check if the dataset uses the legacy WXYZ quaternion format (format version 0)."""
+        return self.get_format_version() < DATASET_FORMAT_VERSION
+
+    def load_episode(
+        self, episode_name: str, device: str, convert_legacy_quat: bool | None = None
+    ) -> EpisodeData | None:
+        """Load episode data from the file.
 
         Args:
-            episode_name: The demo name (``demo_<N>``).
-            device: The torch device of the loaded tensors.
+            episode_name: Name of the episode to load.
+            device: Device to load tensors to.
+            convert_legacy_quat: If True, convert quaternions from legacy WXYZ to XYZW format.
+                If None (default), auto-detect based on dataset version.
+
+        Returns:
+            The loaded episode data, or None if the episode doesn't exist.
         """
         with self._lock:
             self._raise_if_not_initialized()
             if episode_name not in self._hdf5_data_group:
                 return None
-            group = self._hdf5_data_group[episode_name]
+            if convert_legacy_quat is None:
+                convert_legacy_quat = self.is_legacy_quaternion_format()
+            h5_episode_group = self._hdf5_data_group[episode_name]
             episode = EpisodeData()
-            episode.data = _load_tree(group, device)
-            if "seed" in group.attrs:
-                episode.seed = int(group.attrs["seed"])
-            if "success" in group.attrs:
-                episode.success = bool(group.attrs["success"])
+            episode.data = _load_group(h5_episode_group, device, convert_legacy_quat)
+            if "seed" in h5_episode_group.attrs:
+                episode.seed = h5_episode_group.attrs["seed"]
+            if "success" in h5_episode_group.attrs:
+                episode.success = h5_episode_group.attrs["success"]
             episode.env_id = self.get_env_name()
             return episode
 
-    """
-    Helpers.
-    """
+    def reserve_episode_name(self, demo_id: int | None = None) -> str:
+        """Reserve the name of an episode that :meth:`write_episode` will write later.
+
+        Names of the running count are given out in order; if a write fails, the later ones move down by one, so
+        that the demos in the file are numbered without gaps. A custom ``demo_id`` does not advance the count.
+
+        Args:
+            demo_id: A custom demo index, or None for the next name of the running count.
+
+        Returns:
+            The name the episode is expected to get.
+
+        Raises:
+            RuntimeError: If no file is open.
+            ValueError: If a demo of that name exists or is reserved.
+        """
+        self._raise_if_not_initialized()
+        with self._names_lock:
+            if demo_id is None:
+                name = f"demo_{self._demo_count + self._reserved_running_names}"
+            else:
+                name = f"demo_{demo_id}"
+            if name in self._published_names or name in self._reserved_names or self._is_reserved_running(name):
+                raise ValueError(f"Episode group '{name}' already exists in the dataset '{self.file_path}'")
+            if demo_id is None:
+                self._reserved_running_names += 1
+            else:
+                self._reserved_names.add(name)
+            return name
+
+    def write_episode(self, episode: EpisodeData, demo_id: int | None = None, dataset_compression: bool = True):
+        """Add an episode to the dataset, and publish it under ``/data`` once complete.
+
+        The episode takes a name reserved for it with :meth:`reserve_episode_name`, if any. The caller decides when
+        to :meth:`flush`.
+
+        Args:
+            episode: The episode data to add (its per-step lists are stacked in place).
+            demo_id: Custom index for the episode. If None, uses default index.
+            dataset_compression: Compress every dataset with gzip.
+
+        Raises:
+            ValueError: If a demo of that name exists.
+        """
+        self._raise_if_not_initialized()
+        if episode.is_empty():
+            return
+        with self._lock:
+            with self._names_lock:
+                name = f"demo_{self._demo_count if demo_id is None else demo_id}"
+                reserved = self._reserved_running_names > 0 if demo_id is None else name in self._reserved_names
+                if name in self._published_names or (not reserved and self._is_reserved(name)):
+                    raise ValueError(f"Episode group '{name}' already exists in the dataset '{self.file_path}'")
+            try:
+                self._write_and_publish(name, episode, dataset_compression)
+            except BaseException:
+                # the demo is not in the file: its reservation is given up, and later running names move down
+                with self._names_lock:
+                    self._release(name, demo_id, reserved)
+                raise
+            with self._names_lock:
+                self._release(name, demo_id, reserved)
+                self._published_names.add(name)
+                # custom demo ids do not advance the default naming sequence
+                if demo_id is None:
+                    self._demo_count += 1
+
+    def flush(self):
+        """Flush the episode data to disk."""
+        with self._lock:
+            self._raise_if_not_initialized()
+            self._hdf5_file_stream.flush()
+
+    def close(self):
+        """Flush and close the dataset file handler. Calling it again does nothing."""
+        with self._lock:
+            if self._hdf5_file_stream is None:
+                return
+            stream, self._hdf5_file_stream, self._hdf5_data_group = self._hdf5_file_stream, None, None
+            try:
+                stream.flush()
+            finally:
+                stream.close()
+
+    def _raise_if_not_initialized(self):
+        """Raise an error if the dataset file handler is not initialized."""
+        if self._hdf5_file_stream is None:
+            raise RuntimeError("HDF5 dataset file stream is not initialized")
+
+    def _write_and_publish(self, name: str, episode: EpisodeData, dataset_compression: bool) -> None:
+        """Write the episode into an anonymous group, then link it as ``/data/<name>`` and count its samples."""
+        episode.pre_export()
+        arrays = _to_numpy(episode.data)
+        num_samples = len(arrays.get("actions", ()))
+        compression = {"compression": "gzip", "compression_opts": GZIP_LEVEL} if dataset_compression else {}
+        h5_episode_group = self._hdf5_file_stream.create_group(None)
+        h5_episode_group.attrs["num_samples"] = num_samples
+        if episode.seed is not None:
+            h5_episode_group.attrs["seed"] = episode.seed
+        if episode.success is not None:
+            h5_episode_group.attrs["success"] = episode.success
+        _write_group(h5_episode_group, arrays, compression)
+        self._hdf5_data_group[name] = h5_episode_group
+        self._hdf5_data_group.attrs["total"] += num_samples
 
     def _reset_names(self, published: set[str]) -> None:
         with self._names_lock:
             self._published_names = published
             self._reserved_names = set()
+            self._reserved_running_names = 0
             self._demo_count = len(published)
 
-    def _raise_if_in_use(self) -> None:
-        if self._hdf5_file_stream is not None:
-            raise RuntimeError(f"The handler already has the file '{self.file_path}' open.")
+    def _release(self, name: str, demo_id: int | None, reserved: bool) -> None:
+        """Give up the reservation a write took (call with the names lock held)."""
+        if reserved and demo_id is None:
+            self._reserved_running_names -= 1
+        elif reserved:
+            self._reserved_names.discard(name)
 
-    def _raise_if_not_initialized(self) -> None:
-        if self._hdf5_file_stream is None:
-            raise RuntimeError("HDF5 dataset file stream is not opened, please use create() or open() first.")
+    def _is_reserved_running(self, name: str) -> bool:
+        """Whether a name is one of the running-count names reserved but not written yet."""
+        first = self._demo_count
+        return any(name == f"demo_{index}" for index in range(first, first + self._reserved_running_names))
+
+    def _is_reserved(self, name: str) -> bool:
+        return name in self._reserved_names or self._is_reserved_running(name)
+
+    @staticmethod
+    def convert_dataset_to_xyzw(input_path: str, output_path: str | None = None) -> str:
+        """Convert a legacy dataset from WXYZ to XYZW quaternion format.
+
+        Reads a dataset file, converts every ``root_pose`` quaternion from the legacy WXYZ format to XYZW, and
+        writes the result to a new file.
+
+        Args:
+            input_path: Path to the input dataset file (legacy WXYZ format).
+            output_path: Path for the output dataset file. If None, appends '_xyzw' to input filename.
+
+        Returns:
+            Path to the converted dataset file.
+
+        Raises:
+            FileNotFoundError: If the input file does not exist.
+            ValueError: If the dataset is already in XYZW format.
+        """
+        import h5py
+
+        if not os.path.exists(input_path):
+            raise FileNotFoundError(f"Input dataset file not found: {input_path}")
+        if output_path is None:
+            base, ext = os.path.splitext(input_path)
+            output_path = f"{base}_xyzw{ext}"
+
+        def copy_converted(src_group, dst_group):
+            for attr_name, attr_value in src_group.attrs.items():
+                dst_group.attrs[attr_name] = attr_value
+            for key, item in src_group.items():
+                if isinstance(item, h5py.Group):
+                    copy_converted(item, dst_group.create_group(key))
+                    continue
+                data = np.array(item)
+                if key == "root_pose" and data.shape[-1] == 7:
+                    data = convert_pose_quat_wxyz_to_xyzw(data)
+                dst_group.create_dataset(key, data=data, compression=item.compression)
+
+        with h5py.File(input_path, "r") as src_file:
+            version = src_file.attrs.get("format_version", 0)
+            if version >= DATASET_FORMAT_VERSION:
+                raise ValueError(f"Dataset is already in XYZW format (version {version})")
+            with h5py.File(output_path, "w") as dst_file:
+                copy_converted(src_file, dst_file)
+                dst_file.attrs["format_version"] = DATASET_FORMAT_VERSION
+        return output_path
 
 
-def _to_numpy_tree(node: dict[str, Any]) -> dict[str, Any]:
+def _to_numpy(node: dict) -> dict:
+    """The (nested) dict of tensors as numpy arrays."""
     converted = {}
     for key, value in node.items():
         if isinstance(value, dict):
-            converted[key] = _to_numpy_tree(value)
+            converted[key] = _to_numpy(value)
         elif isinstance(value, torch.Tensor):
             converted[key] = value.detach().cpu().numpy()
         else:
@@ -301,22 +406,25 @@ def _to_numpy_tree(node: dict[str, Any]) -> dict[str, Any]:
     return converted
 
 
-def _write_tree(group: h5py.Group, arrays: dict[str, Any], compression: dict[str, Any], lock: threading.RLock) -> None:
+def _write_group(group, arrays: dict, compression: dict) -> None:
     for key, value in arrays.items():
-        with lock:
-            if isinstance(value, dict):
-                child = group.create_group(key)
-            else:
-                group.create_dataset(key, data=value, **compression)
-                continue
-        _write_tree(child, value, compression, lock)
+        if isinstance(value, dict):
+            _write_group(group.create_group(key), value, compression)
+        else:
+            group.create_dataset(key, data=value, **compression)
 
 
-def _load_tree(group: h5py.Group, device: str) -> dict[str, Any]:
+def _load_group(group, device: str, convert_legacy_quat: bool) -> dict:
+    import h5py
+
     data = {}
     for key, item in group.items():
         if isinstance(item, h5py.Group):
-            data[key] = _load_tree(item, device)
-        else:
-            data[key] = torch.from_numpy(np.asarray(item[()])).to(device)
+            data[key] = _load_group(item, device, convert_legacy_quat)
+            continue
+        # reading into numpy first is much faster than building the tensor from the HDF5 dataset
+        np_data = np.array(item)
+        if convert_legacy_quat and key == "root_pose" and np_data.shape[-1] == 7:
+            np_data = convert_pose_quat_wxyz_to_xyzw(np_data)
+        data[key] = torch.tensor(np_data, device=device)
     return data
