@@ -2,8 +2,7 @@
 
 import pytest
 
-from isaaclab_mimic.tools.generate import DEFAULT_TASK
-from isaaclab_mimic.tools.source_dataset import ensure_source_dataset
+from isaaclab_mimic.tools.source_dataset import DEFAULT_TASK, ensure_source_dataset
 
 
 @pytest.fixture(scope="session")

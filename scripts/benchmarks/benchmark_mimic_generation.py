@@ -62,8 +62,8 @@ import h5py
 import torch
 
 from isaaclab.managers import DatasetExportMode
-from isaaclab.utils.datasets import diff_hdf5_files
-from isaaclab_mimic.tools.generate import generate_dataset
+from isaaclab.utils.datasets.dataset_diff import diff_hdf5_files
+from isaaclab_mimic.datagen.dataset_generation import generate_dataset
 from isaaclab_mimic.tools.source_dataset import DEFAULT_NUM_SOURCE_DEMOS, ensure_source_dataset
 
 STATE_TASK = "Isaac-Stack-Cube-Gripper-IK-Rel-Mimic-v0"
@@ -83,7 +83,7 @@ FORKSERVER_PRELOAD = (
     "h5py",
     "gymnasium",
     "isaaclab.utils.datasets",
-    "isaaclab_mimic.tools.generate",
+    "isaaclab_mimic.datagen.dataset_generation",
     "isaaclab_tasks.utils.parse_cfg",
 )
 """Modules the fork server imports once, so that the runs forked from it start without importing them (naming
@@ -329,18 +329,18 @@ def run_job(job: Job) -> dict[str, Any]:
     if cuda:
         torch.cuda.reset_peak_memory_stats(job.device)
     main_thread_start = _main_thread_times()
+    if job.device == "cpu":
+        torch.set_num_threads(job.torch_threads if job.torch_threads > 0 else max(1, (os.cpu_count() or 1) - 1))
     summary = generate_dataset(
-        task=job.task,
+        env_name=job.task,
         input_file=job.input_file,
         output_file=job.output_file,
         num_envs=job.num_envs,
         generation_num_trials=job.generation_num_trials,
         device=job.device,
-        enable_cameras=job.enable_cameras,
         seed=job.seed,
         dataset_compression=job.dataset_compression,
         show_progress=False,
-        torch_threads=job.torch_threads if job.torch_threads > 0 else None,
         env_cfg_hook=None if job.camera_size is None else resize_cameras(job.camera_size),
         **MODES[job.mode],
     )
@@ -355,7 +355,7 @@ def run_job(job: Job) -> dict[str, Any]:
         "output_file": job.output_file if exported else None,
         "loop_seconds": summary.loop_seconds,
         "wall_seconds": summary.wall_seconds,
-        "export_call_seconds": writer["export_seconds"],
+        "export_call_seconds": summary.export_seconds,
         "blocked_seconds": writer["blocked_seconds"],
         "write_seconds": writer["write_seconds"],
         "bytes_written": writer["bytes_written"],

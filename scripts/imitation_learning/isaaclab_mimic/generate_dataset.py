@@ -1,70 +1,236 @@
-"""Generate demonstrations with Isaac Lab Mimic from an annotated source dataset.
+# Copyright (c) 2024-2026, The Isaac Lab Project Developers (https://github.com/isaac-sim/IsaacLab/blob/main/CONTRIBUTORS.md).
+# All rights reserved.
+#
+# SPDX-License-Identifier: Apache-2.0
 
-Without --input_file on the embedded cube-stacking task, a source dataset is recorded with the scripted expert,
-annotated, and cached under ./datasets/source/ on first use.
+"""
+Main data generation script.
 """
 
 import argparse
+import os
+import signal
+import sys
 
-from isaaclab_mimic.tools import cli
-from isaaclab_mimic.tools.generate import DEFAULT_TASK, generate_dataset
+from isaaclab.app import add_launcher_args, launch_simulation, scan
+from isaaclab.utils.string import list_intersection, string_to_callable
+
+parser = argparse.ArgumentParser(description="Generate demonstrations for Isaac Lab environments.")
+parser.add_argument("--task", type=str, default=None, help="Name of the task.")
+parser.add_argument("--generation_num_trials", type=int, help="Number of demos to be generated.", default=None)
+parser.add_argument(
+    "--max_num_failures", type=int, default=None, help="Stop after this many failed generation attempts."
+)
+parser.add_argument(
+    "--num_envs", type=int, default=1, help="Number of environments to instantiate for generating datasets."
+)
+parser.add_argument(
+    "--input_file",
+    type=str,
+    default=None,
+    help="File path to the source dataset file. Without it, a task that can build its own source dataset (the"
+    " embedded cube-stacking task) builds one once and caches it.",
+)
+parser.add_argument(
+    "--output_file",
+    type=str,
+    default="./datasets/output_dataset.hdf5",
+    help="File path to export recorded and generated episodes.",
+)
+parser.add_argument(
+    "--pause_subtask",
+    action="store_true",
+    help="Pause after every subtask during generation for debugging - only useful with render flag",
+)
+parser.add_argument(
+    "--use_skillgen",
+    action="store_true",
+    default=False,
+    help="Use skillgen to generate motion trajectories",
+)
+parser.add_argument(
+    "--disable_dataset_compression",
+    action="store_true",
+    default=False,
+    help="Disables dataset compression",
+)
+parser.add_argument(
+    "--external_callback",
+    default=None,
+    help="Fully qualified path to an externally defined callback.",
+)
+parser.add_argument(
+    "--async_write",
+    action="store_true",
+    default=False,
+    help="Write the generated demos on a background thread, so that the simulation loop does not wait on file I/O.",
+)
+parser.add_argument(
+    "--early_cpu_offload",
+    action="store_true",
+    default=False,
+    help="Move recorded tensors to the CPU as they are recorded, so that device memory does not grow with episodes.",
+)
+parser.add_argument("--seed", type=int, default=None, help="Seed of the generation (default: the task's).")
+parser.add_argument(
+    "--torch_threads",
+    type=int,
+    default=None,
+    help="Torch CPU threads when simulating on the CPU (default: all cores but one, left to the dataset writer).",
+)
+
+add_launcher_args(parser)
+args_cli, remaining_args = parser.parse_known_args()
+for flag in ("max_num_failures", "num_envs", "generation_num_trials", "torch_threads"):
+    value = getattr(args_cli, flag)
+    if value is not None and value < 1:
+        parser.error(f"--{flag} must be positive, got {value}")
+
+# Mimic environments may use camera observations or an RTX renderer. Request
+# rendering support here so callers do not need a legacy CLI flag.
+args_cli.enable_cameras = True
+
+# Call an external callback if requested.
+remaining_args_env_registration = None
+if args_cli.external_callback:
+    external_callback_function = string_to_callable(args_cli.external_callback, separator=".")
+    remaining_args_env_registration = external_callback_function()
+
+# Error on unrecognized arguments.
+unrecognized_args = list_intersection(remaining_args, remaining_args_env_registration)
+if unrecognized_args:
+    parser.error(f"unrecognized arguments: {' '.join(unrecognized_args)}")
+
+import gymnasium as gym
+import torch
+
+import isaaclab_mimic.envs  # noqa: F401
+from isaaclab.utils.datasets import HDF5DatasetFileHandler
+from isaaclab_tasks.utils.parse_cfg import parse_env_cfg
+
+EMBEDDED_TASK = "Isaac-Stack-Cube-Gripper-IK-Rel-Mimic-v0"
+"""The task generated when neither --task nor --input_file is given (if the embedded runtime is installed)."""
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--task", default=DEFAULT_TASK, help="Name of the task.")
-    parser.add_argument("--num_envs", type=cli.positive_int, default=1, help="Number of environments to simulate.")
-    parser.add_argument("--generation_num_trials", type=cli.positive_int, default=None, help="Demos to generate.")
-    parser.add_argument("--input_file", default=None, help="Annotated source dataset (default: built and cached).")
-    parser.add_argument("--output_file", default="./datasets/output_dataset.hdf5", help="Dataset file to create.")
-    parser.add_argument("--pause_subtask", action="store_true", help="Wait for Enter after each subtask (debugging).")
-    parser.add_argument(
-        "--max_num_failures", type=cli.positive_int, default=None, help="Stop after this many failures."
-    )
-    parser.add_argument("--disable_dataset_compression", action="store_true", help="Write the datasets uncompressed.")
-    parser.add_argument("--seed", type=int, default=None, help="Seed of the generation (default: the task's).")
-    parser.add_argument("--async_write", action="store_true", help="Export demos on a background writer thread.")
-    parser.add_argument(
-        "--early_cpu_offload",
-        action="store_true",
-        help="Keep recorded tensors on the CPU from the moment they are recorded.",
-    )
-    parser.add_argument(
-        "--torch_threads",
-        type=cli.positive_int,
-        default=None,
-        help="Torch CPU threads (default: all cores but one, left to the dataset writer).",
-    )
-    cli.add_launcher_args(parser)
-    args = parser.parse_args()
+def main():
+    # Get env name: from --task, else from the source dataset, else the embedded task
+    task_name = args_cli.task
+    if task_name:
+        task_name = args_cli.task.split(":")[-1]
+    if not task_name and args_cli.input_file is not None:
+        if not os.path.isfile(args_cli.input_file):
+            raise FileNotFoundError(f"The dataset file {args_cli.input_file} does not exist.")
+        dataset_file_handler = HDF5DatasetFileHandler()
+        dataset_file_handler.open(args_cli.input_file)
+        task_name = dataset_file_handler.get_env_name()
+        dataset_file_handler.close()
+        if not task_name:
+            raise ValueError(f"Environment name not found in dataset {args_cli.input_file}; pass --task.")
+    env_name = task_name or EMBEDDED_TASK
+    try:
+        gym.spec(env_name)
+    except gym.error.Error:
+        parser.error(f"unknown task '{env_name}': it is not registered with gymnasium")
+    output_file = args_cli.output_file if args_cli.output_file.endswith(".hdf5") else f"{args_cli.output_file}.hdf5"
+    if os.path.exists(output_file):
+        raise FileExistsError(f"The output file '{output_file}' already exists; remove it or choose another path.")
+    input_file = args_cli.input_file if args_cli.input_file is not None else build_source_dataset(env_name)
+
+    # Launch the runtime the task needs before loading the mimic helpers, which import USD
+    with launch_simulation(parse_env_cfg(env_name, device=args_cli.device, num_envs=args_cli.num_envs), args_cli):
+        generate(env_name, input_file)
+
+
+def build_source_dataset(env_name: str) -> str:
+    """The annotated source dataset of a task that can build its own (recorded and annotated once, then cached)."""
+    try:
+        from isaaclab_mimic.tools.source_dataset import ensure_source_dataset
+    except ImportError:
+        parser.error("the following arguments are required: --input_file")
+    if not env_name.startswith("Isaac-Stack-Cube-Gripper"):
+        parser.error(f"task '{env_name}' cannot build its own source dataset: pass --input_file")
+    return ensure_source_dataset(env_name, device=args_cli.device, enable_cameras=args_cli.enable_cameras)
+
+
+def generate(env_name: str, input_file: str):
+    """Generate the dataset in this process, and print a summary."""
+    from isaaclab_mimic.datagen.dataset_generation import generate_dataset
+
+    if torch.device(args_cli.device).type == "cpu":
+        # every core but one: the simulation's many small tensor operations slow down a lot when the writer thread
+        # has no core of its own (the same count is used with and without --async_write, so the files are the same)
+        torch.set_num_threads(args_cli.torch_threads or max(1, (os.cpu_count() or 1) - 1))
 
     summary = generate_dataset(
-        task=args.task,
-        input_file=args.input_file,
-        output_file=args.output_file,
-        num_envs=args.num_envs,
-        generation_num_trials=args.generation_num_trials,
-        max_num_failures=args.max_num_failures,
-        device=args.device,
-        enable_cameras=args.enable_cameras,
-        seed=args.seed,
-        dataset_compression=not args.disable_dataset_compression,
-        async_write=args.async_write,
-        early_cpu_offload=args.early_cpu_offload,
-        pause_subtask=args.pause_subtask,
-        torch_threads=args.torch_threads,
+        env_name=env_name,
+        input_file=input_file,
+        output_file=args_cli.output_file,
+        num_envs=args_cli.num_envs,
+        device=args_cli.device,
+        generation_num_trials=args_cli.generation_num_trials,
+        max_num_failures=args_cli.max_num_failures,
+        seed=args_cli.seed,
+        dataset_compression=not args_cli.disable_dataset_compression,
+        async_write=args_cli.async_write,
+        early_cpu_offload=args_cli.early_cpu_offload,
+        pause_subtask=args_cli.pause_subtask,
+        # resolve the automatic physics and renderer selections of this config the same way the launch did
+        env_cfg_hook=lambda env_cfg: scan(env_cfg, args_cli),
+        make_motion_planners=make_motion_planners if args_cli.use_skillgen else None,
     )
     writer = summary.writer
     print(
         f"{summary.num_success}/{summary.num_attempts} ({summary.success_rate:.1f}%) successful demos generated by"
-        f" mimic. Exiting"
+        " mimic. Exiting"
     )
     print(
-        f"Wrote {writer['episodes_written']} demos to {summary.output_file} in {summary.wall_seconds:.1f} s"
-        f" ({'async' if args.async_write else 'sync'} export: {writer['submit_seconds']:.2f} s in export calls,"
-        f" {writer['blocked_seconds']:.2f} s blocked, {writer['write_seconds']:.2f} s writing)."
+        f"Wrote {writer.get('episodes_written', 0)} demos to {summary.output_file} in {summary.wall_seconds:.1f} s"
+        f" ({'async' if args_cli.async_write else 'sync'} export: {summary.export_seconds:.2f} s in export calls,"
+        f" {writer.get('blocked_seconds', 0.0):.2f} s blocked, {writer.get('write_seconds', 0.0):.2f} s writing)."
     )
+
+
+def make_motion_planners(env) -> dict:
+    """One SkillGen motion planner per environment (visualization only for the first)."""
+    from isaaclab_mimic.motion_planners.curobo.curobo_planner import CuroboPlanner
+    from isaaclab_mimic.motion_planners.curobo.curobo_planner_cfg import CuroboPlannerCfg
+
+    motion_planners = {}
+    for env_id in range(env.num_envs):
+        print(f"Initializing motion planner for environment {env_id}")
+        planner_config = CuroboPlannerCfg.from_task_name(env.cfg.env_name)
+        # visualizing spheres and plans of every environment is too slow: only the first one shows them
+        if env_id != 0:
+            planner_config.visualize_spheres = False
+            planner_config.visualize_plan = False
+        motion_planners[env_id] = CuroboPlanner(env=env, robot=env.scene["robot"], config=planner_config, env_id=env_id)
+    env.cfg.datagen_config.use_skillgen = True
+    return motion_planners
+
+
+def stop_on_signals() -> None:
+    """Turn the first SIGTERM (like SIGINT) into KeyboardInterrupt, so that every exported demo is written before
+    the program exits; a second SIGINT or SIGTERM exits at once."""
+
+    def interrupt(signum, frame):
+        signal.signal(signal.SIGINT, abort)
+        signal.signal(signal.SIGTERM, abort)
+        raise KeyboardInterrupt
+
+    def abort(signum, frame):
+        print(f"\nSecond signal ({signal.Signals(signum).name}): exiting without writing the queued demos.")
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    stop_on_signals()
+    try:
+        main()
+    except KeyboardInterrupt:
+        print("\nProgram interrupted by user. Exiting...")
+    except (FileNotFoundError, FileExistsError) as error:
+        print(f"Error: {error}", file=sys.stderr)
+        sys.exit(1)

@@ -15,6 +15,7 @@ from .common import VecEnvObs
 from .interactive_scene import InteractiveScene, SceneState
 from .manager_based_env_cfg import ManagerBasedEnvCfg
 from .observation_manager import ObservationManager
+from .simulation_context import SimulationContext
 
 EnvIds = Sequence[int] | torch.Tensor | None
 
@@ -46,6 +47,7 @@ class ManagerBasedEnv:
         self.cfg = cfg
         self._is_closed = False
         self._device = resolve_device(cfg.sim.device)
+        self.sim = SimulationContext(cfg.sim)
         self.scene: InteractiveScene = cfg.scene.class_type(cfg.scene, device=self._device)
         self.cfg.seed = self.seed(cfg.seed)
         self.common_step_counter = 0
@@ -171,6 +173,7 @@ class ManagerBasedEnv:
         if self._is_closed:
             return
         self._is_closed = True
+        self.sim.stop()
         self.recorder_manager.close()
 
     """

@@ -98,4 +98,3 @@ class ManagerBase(ABC):
     @abstractmethod
     def _prepare_terms(self) -> None:
         """Build the terms from the configuration."""
-

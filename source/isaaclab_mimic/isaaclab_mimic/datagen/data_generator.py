@@ -206,6 +206,7 @@ class DataGenerator:
         env_action_queue: asyncio.Queue | None = None,
         pause_subtask: bool = False,
         export_demo: bool = True,
+        motion_planner: Any | None = None,
     ) -> dict[str, Any]:
         """Generate one demo in one environment.
 
@@ -220,11 +221,14 @@ class DataGenerator:
             env_action_queue: Queue of ``(env_id, action)`` the env loop steps; ``None`` steps ``env`` directly.
             pause_subtask: Wait for the Enter key after each subtask (blocks all environments).
             export_demo: Export the episode through the recorder manager at the end.
+            motion_planner: A motion planner (SkillGen); the embedded runtime has none, so it must be None.
 
         Returns:
             ``success`` (bool: the task succeeded at some step), ``actions`` (num_steps, action_dim) and
             ``src_demo_inds`` (per end effector, the source demo of each subtask).
         """
+        if motion_planner is not None:
+            raise NotImplementedError("Motion planners (SkillGen) are not supported by the embedded data generator.")
         env_ids = torch.tensor([env_id], dtype=torch.int64, device=self.env.device)
         self.env.recorder_manager.reset(env_ids=env_ids)
         if env_reset_queue is None:

@@ -9,6 +9,9 @@ from collections.abc import Callable
 from .annotate import annotate_demos
 from .record import record_demos
 
+DEFAULT_TASK = "Isaac-Stack-Cube-Gripper-IK-Rel-Mimic-v0"
+"""The embedded cube-stacking task."""
+
 DEFAULT_CACHE_DIR = os.path.join("datasets", "source")
 """Where built source datasets are kept, relative to the working directory."""
 
