@@ -42,7 +42,6 @@ WHEEL_SHA256 = "625f752c7dd912eb8efade85daeb7a8119d620266852380d17d8f9e701b80bca
 
 PATCH_FILES: tuple[str, ...] = (
     "source/isaaclab/isaaclab/managers/recorder_manager.py",
-    "source/isaaclab/isaaclab/envs/mdp/recorders/recorders_cfg.py",
     "source/isaaclab/isaaclab/utils/datasets/__init__.py",
     "source/isaaclab/isaaclab/utils/datasets/__init__.pyi",
     "source/isaaclab/isaaclab/utils/datasets/dataset_file_handler_base.py",
@@ -50,6 +49,7 @@ PATCH_FILES: tuple[str, ...] = (
     "source/isaaclab/isaaclab/utils/datasets/episode_writer.py",
     "source/isaaclab/isaaclab/utils/datasets/hdf5_dataset_file_handler.py",
     "source/isaaclab_mimic/isaaclab_mimic/datagen/generation.py",
+    "source/isaaclab_mimic/isaaclab_mimic/datagen/dataset_generation.py",
     "scripts/imitation_learning/isaaclab_mimic/generate_dataset.py",
 )
 """The files of the patch, as paths in both this repository and the IsaacLab repository (they share the layout).
