@@ -22,6 +22,7 @@ from prettytable import PrettyTable
 
 from ..utils import configclass, instantiate
 from ..utils.datasets import EpisodeData, EpisodeWriteError, EpisodeWriteJob, EpisodeWriter, HDF5DatasetFileHandler
+from ..utils.datasets.chunk_compression import check_compression, default_compression_threads
 from .manager_base import ManagerBase, ManagerTermBase
 from .manager_term_cfg import RecorderTermCfg
 
@@ -62,6 +63,18 @@ class RecorderManagerBaseCfg:
 
     dataset_compression: bool = True
     """Enable dataset compression."""
+
+    dataset_compression_codec: str = "gzip"
+    """The codec of compressed datasets: ``"gzip"`` (deflate, compressed on :attr:`dataset_compression_threads`
+    threads), ``"lzf"`` (faster, larger files, compressed by HDF5) or ``"none"``. Used when
+    :attr:`dataset_compression` is on, by handlers that support it (the HDF5 handler does)."""
+
+    dataset_compression_level: int = 2
+    """The gzip level, 0 (fastest) to 9 (smallest)."""
+
+    dataset_compression_threads: int | None = None
+    """The number of threads that compress gzip chunks. Defaults to None, in which case every core is used, or every
+    core but one with :attr:`async_write` (the simulation loop keeps one)."""
 
     async_write: bool = False
     """Whether to write exported episodes on one background thread.
@@ -639,8 +652,13 @@ class RecorderManager(ManagerBase):
         return episode
 
     def _create_dataset_file_handler(self, filename: str, env_name: str | None) -> DatasetFileHandlerBase:
-        file_handler = self.cfg.dataset_file_handler_class_type()
-        file_handler.create(os.path.join(self.cfg.dataset_export_dir_path, filename), env_name=env_name)
+        cfg = self.cfg
+        threads = cfg.dataset_compression_threads or default_compression_threads(asynchronous=cfg.async_write)
+        check_compression(cfg.dataset_compression_codec, cfg.dataset_compression_level, threads)
+        file_handler = cfg.dataset_file_handler_class_type()
+        if hasattr(file_handler, "configure_compression"):
+            file_handler.configure_compression(cfg.dataset_compression_codec, cfg.dataset_compression_level, threads)
+        file_handler.create(os.path.join(cfg.dataset_export_dir_path, filename), env_name=env_name)
         return file_handler
 
     def _file_handlers(self) -> list[DatasetFileHandlerBase]:

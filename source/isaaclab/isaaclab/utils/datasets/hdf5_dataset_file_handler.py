@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ..math import convert_quat
+from .chunk_compression import ChunkCompressor, check_compression, default_compression_threads
 from .dataset_file_handler_base import DatasetFileHandlerBase
 from .episode_data import EpisodeData
 
@@ -23,7 +24,7 @@ from .episode_data import EpisodeData
 DATASET_FORMAT_VERSION = 1
 
 GZIP_LEVEL = 2
-"""The gzip level of every dataset when compression is on."""
+"""The default gzip level of every dataset when compression is on."""
 
 
 def convert_pose_quat_wxyz_to_xyzw(pose: np.ndarray) -> np.ndarray:
@@ -61,6 +62,9 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
         self._published_names: set[str] = set()
         self._reserved_names: set[str] = set()
         self._reserved_running_names = 0
+        # how datasets are compressed when dataset_compression is on (see configure_compression)
+        self._compression_codec = "gzip"
+        self._compressor = ChunkCompressor(GZIP_LEVEL, default_compression_threads(asynchronous=False))
 
     def open(self, file_path: str, mode: str = "r"):
         """Open an existing dataset file.
@@ -170,9 +174,36 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
         with self._lock:
             return None if self._hdf5_file_stream is None else self._hdf5_file_stream.filename
 
+    @property
+    def compression_codec(self) -> str:
+        """The codec of the datasets written with ``dataset_compression`` on: gzip, lzf or none."""
+        return self._compression_codec
+
     """
     Operations.
     """
+
+    def configure_compression(self, codec: str = "gzip", level: int = GZIP_LEVEL, threads: int | None = None):
+        """Choose how datasets are compressed when :meth:`write_episode` is called with ``dataset_compression``.
+
+        gzip chunks are deflated on a pool of ``threads`` threads and written with HDF5's direct chunk write; the
+        file is the same as HDF5's own gzip filter writes. lzf is compressed by HDF5 itself; none writes the data
+        as is.
+
+        Args:
+            codec: gzip, lzf or none.
+            level: The gzip level, 0-9 (default 2, as Isaac Lab writes).
+            threads: The number of gzip compression threads. Defaults to None, in which case every core is used.
+
+        Raises:
+            ValueError: If the codec is unknown, the level is out of range, or the thread count is not positive.
+        """
+        threads = threads if threads is not None else default_compression_threads(asynchronous=False)
+        check_compression(codec, level, threads)
+        with self._lock:
+            self._compressor.shutdown()
+            self._compression_codec = codec
+            self._compressor = ChunkCompressor(level, threads)
 
     def get_format_version(self) -> int:
         """Get the dataset format version.
@@ -297,6 +328,7 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
             if self._hdf5_file_stream is None:
                 return
             stream, self._hdf5_file_stream, self._hdf5_data_group = self._hdf5_file_stream, None, None
+            self._compressor.shutdown()
             try:
                 stream.flush()
             finally:
@@ -312,16 +344,25 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
         episode.pre_export()
         arrays = _to_numpy(episode.data)
         num_samples = len(arrays.get("actions", ()))
-        compression = {"compression": "gzip", "compression_opts": GZIP_LEVEL} if dataset_compression else {}
         h5_episode_group = self._hdf5_file_stream.create_group(None)
         h5_episode_group.attrs["num_samples"] = num_samples
         if episode.seed is not None:
             h5_episode_group.attrs["seed"] = episode.seed
         if episode.success is not None:
             h5_episode_group.attrs["success"] = episode.success
-        _write_group(h5_episode_group, arrays, compression)
+        codec = self._compression_codec if dataset_compression else "none"
+        self._write_group(h5_episode_group, arrays, codec)
         self._hdf5_data_group[name] = h5_episode_group
         self._hdf5_data_group.attrs["total"] += num_samples
+
+    def _write_group(self, group, arrays: dict, codec: str) -> None:
+        for key, value in arrays.items():
+            if isinstance(value, dict):
+                self._write_group(group.create_group(key), value, codec)
+            elif codec == "gzip":
+                self._compressor.create_dataset(group, key, value, self._lock)
+            else:
+                group.create_dataset(key, data=value, compression="lzf" if codec == "lzf" else None)
 
     def _reset_names(self, published: set[str]) -> None:
         with self._names_lock:
@@ -404,14 +445,6 @@ def _to_numpy(node: dict) -> dict:
         else:
             converted[key] = np.asarray(value)
     return converted
-
-
-def _write_group(group, arrays: dict, compression: dict) -> None:
-    for key, value in arrays.items():
-        if isinstance(value, dict):
-            _write_group(group.create_group(key), value, compression)
-        else:
-            group.create_dataset(key, data=value, **compression)
 
 
 def _load_group(group, device: str, convert_legacy_quat: bool) -> dict:
