@@ -1,0 +1,222 @@
+# Copyright (c) 2022-2026, The Isaac Lab Project Developers (https://github.com/isaac-sim/IsaacLab/blob/main/CONTRIBUTORS.md).
+# All rights reserved.
+#
+# SPDX-License-Identifier: BSD-3-Clause
+
+"""tools/upstream_patch.py: the diff it writes applies with ``patch -p3`` and ``git apply`` and gives the project's
+files; a listed file missing in the project fails loudly; the patch list names every module the patch imports.
+
+The first tests use small fake trees (no network); the last one reads the real Isaac Lab 3.0.0 wheel (``upstream``).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def tool():
+    """The tool module (it is not in a package: loaded from its path)."""
+    name = "upstream_patch_under_test"
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "tools" / "upstream_patch.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    yield module
+    del sys.modules[name]
+
+
+FAKE_PATCH_FILES = (
+    "source/isaaclab/isaaclab/managers/recorder_manager.py",  # changed
+    "source/isaaclab/isaaclab/utils/datasets/episode_writer.py",  # new (not upstream)
+    "source/isaaclab/isaaclab/utils/datasets/__init__.pyi",  # changed, no final newline on either side
+    "source/isaaclab/isaaclab/envs/mdp/recorders/recorders_cfg.py",  # identical
+    "source/isaaclab_mimic/isaaclab_mimic/datagen/generation.py",  # changed
+    "scripts/imitation_learning/isaaclab_mimic/generate_dataset.py",  # changed (checkout only)
+)
+
+UPSTREAM_TEXT = {
+    "source/isaaclab/isaaclab/managers/recorder_manager.py": "".join(f"line {i}\n" for i in range(30)),
+    "source/isaaclab/isaaclab/utils/datasets/__init__.pyi": '__all__ = ["EpisodeData"]\nfrom .x import EpisodeData',
+    "source/isaaclab/isaaclab/envs/mdp/recorders/recorders_cfg.py": "unchanged = True\n",
+    "source/isaaclab_mimic/isaaclab_mimic/datagen/generation.py": "def env_loop():\n    pass\n",
+    "scripts/imitation_learning/isaaclab_mimic/generate_dataset.py": "print('upstream')\n",
+}
+PROJECT_TEXT = {
+    "source/isaaclab/isaaclab/managers/recorder_manager.py": "".join(
+        f"line {i}\n" if i not in (3, 20) else f"changed {i}\n" for i in range(30)
+    )
+    + "added\n",
+    "source/isaaclab/isaaclab/utils/datasets/episode_writer.py": "class EpisodeWriter:\n    pass\n",
+    "source/isaaclab/isaaclab/utils/datasets/__init__.pyi": '__all__ = ["EpisodeData", "W"]\nfrom .x import W',
+    "source/isaaclab/isaaclab/envs/mdp/recorders/recorders_cfg.py": "unchanged = True\n",
+    "source/isaaclab_mimic/isaaclab_mimic/datagen/generation.py": "def env_loop(async_write=False):\n    pass\n",
+    "scripts/imitation_learning/isaaclab_mimic/generate_dataset.py": "print('patched')\n",
+}
+
+
+def write_tree(root: Path, files: dict[str, str]) -> None:
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+
+
+@pytest.fixture
+def fake(tool, tmp_path, monkeypatch):
+    """A fake project, a fake wheel and a fake IsaacLab checkout, with the tool's list pointed at the fake files."""
+    monkeypatch.setattr(tool, "PATCH_FILES", FAKE_PATCH_FILES)
+    project = tmp_path / "project"
+    write_tree(project, PROJECT_TEXT)
+    checkout = tmp_path / "checkout"
+    write_tree(checkout, UPSTREAM_TEXT)
+    wheel = tmp_path / "isaaclab-3.0.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, text in UPSTREAM_TEXT.items():
+            if tool.wheel_path(path) is not None:
+                archive.writestr(tool.wheel_path(path), text)
+    return {"project": project, "checkout": checkout, "wheel": wheel, "root": tmp_path}
+
+
+def test_wheel_paths(tool):
+    """``source/<pkg>/<pkg>/X`` is ``<pkg>/X`` in the wheel; scripts are not in the wheel."""
+    assert tool.wheel_path("source/isaaclab/isaaclab/utils/datasets/episode_data.py") == (
+        "isaaclab/utils/datasets/episode_data.py"
+    )
+    assert tool.wheel_path("source/isaaclab_mimic/isaaclab_mimic/datagen/generation.py") == (
+        "isaaclab_mimic/datagen/generation.py"
+    )
+    assert tool.wheel_path("scripts/imitation_learning/isaaclab_mimic/generate_dataset.py") is None
+    assert tool.wheel_path("source/isaaclab/test/conftest.py") is None
+
+
+def test_every_listed_file_exists_in_the_project(tool):
+    """The real patch list names files that are in this repository."""
+    assert all((REPO_ROOT / path).is_file() for path in tool.PATCH_FILES), [
+        path for path in tool.PATCH_FILES if not (REPO_ROOT / path).is_file()
+    ]
+
+
+def test_wheel_mode_diff_applies_with_patch_p3_in_site_packages(tool, fake):
+    """Against the wheel: scripts left out, new files from /dev/null, and ``patch -p3`` gives the project's files."""
+    text, stats = tool.build_patch(tool.WheelSource(fake["wheel"]), fake["project"])
+    assert stats.left_out == ["scripts/imitation_learning/isaaclab_mimic/generate_dataset.py"]
+    assert stats.added == ["source/isaaclab/isaaclab/utils/datasets/episode_writer.py"]
+    assert stats.unchanged == ["source/isaaclab/isaaclab/envs/mdp/recorders/recorders_cfg.py"]
+    assert "--- /dev/null\n+++ b/source/isaaclab/isaaclab/utils/datasets/episode_writer.py\n" in text
+    assert "\\ No newline at end of file\n" in text
+    assert "scripts/" not in text
+
+    site_packages = fake["root"] / "site-packages"
+    with zipfile.ZipFile(fake["wheel"]) as archive:
+        archive.extractall(site_packages)
+    (fake["root"] / "wheel.patch").write_text(text)
+    result = subprocess.run(
+        ["patch", "-p3", "--batch", "--forward", "-d", str(site_packages), "-i", str(fake["root"] / "wheel.patch")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for path in FAKE_PATCH_FILES:
+        if tool.wheel_path(path) is not None:
+            assert (site_packages / tool.wheel_path(path)).read_text() == PROJECT_TEXT[path], path
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_checkout_mode_diff_applies_with_git_apply(tool, fake):
+    """Against a checkout: scripts included, and ``git apply`` gives the project's files."""
+    text, stats = tool.build_patch(tool.CheckoutSource(fake["checkout"]), fake["project"])
+    assert stats.left_out == []
+    assert "+++ b/scripts/imitation_learning/isaaclab_mimic/generate_dataset.py\n" in text
+    checkout = fake["checkout"]
+    (fake["root"] / "checkout.patch").write_text(text)
+    subprocess.run(["git", "init", "-q"], cwd=checkout, check=True)
+    result = subprocess.run(
+        ["git", "apply", "--check", str(fake["root"] / "checkout.patch")], cwd=checkout, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    subprocess.run(["git", "apply", str(fake["root"] / "checkout.patch")], cwd=checkout, check=True)
+    for path in FAKE_PATCH_FILES:
+        assert (checkout / path).read_text() == PROJECT_TEXT[path], path
+
+
+def test_a_listed_file_missing_in_the_project_fails_loudly(tool, fake):
+    """A file of the list that the project lacks is an error that names it."""
+    missing = "source/isaaclab/isaaclab/utils/datasets/episode_writer.py"
+    (fake["project"] / missing).unlink()
+    with pytest.raises(tool.PatchExportError, match="episode_writer.py"):
+        tool.build_patch(tool.WheelSource(fake["wheel"]), fake["project"])
+
+
+def test_command_line_writes_the_patch_and_refuses_another_wheel(tool, fake):
+    """The command line writes the file; a wheel that is not the 3.0.0 release is refused (exit 1)."""
+    output = fake["root"] / "out" / "recorder.patch"
+    command = [
+        sys.executable,
+        str(REPO_ROOT / "tools" / "upstream_patch.py"),
+        str(output),
+        "--wheel",
+        str(fake["wheel"]),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 1 and "is not the isaaclab-3.0.0" in result.stderr, result.stderr
+    assert not output.exists()
+    result = subprocess.run(command[:3] + ["--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "scripts/" in result.stdout and "patch -p3" in result.stdout
+
+
+def imported_modules(path: Path, package: str) -> set[str]:
+    """The isaaclab* modules a file imports: ``from X import n`` gives X, and X.n in case n is a submodule.
+
+    Args:
+        path: The file.
+        package: The package the file is in (resolves relative imports; empty for a script).
+    """
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            target = node.module or ""
+            if node.level:
+                base = package.split(".")
+                target = ".".join(base[: len(base) - node.level + 1] + ([node.module] if node.module else []))
+            names.add(target)
+            names.update(f"{target}.{alias.name}" for alias in node.names)
+    return {name for name in names if name.split(".")[0].startswith("isaaclab")}
+
+
+@pytest.mark.upstream
+def test_every_project_module_the_patch_imports_is_in_the_patch(tool):
+    """Each isaaclab* module of the project that a patched file imports is in Isaac Lab 3.0.0 or in the patch list.
+
+    A new project module used by the patch but missing from ``PATCH_FILES`` would make the patched Isaac Lab fail to
+    import; this names it without running anything.
+    """
+    with zipfile.ZipFile(tool.ensure_wheel()) as archive:
+        available = set(archive.namelist())
+    available |= {tool.wheel_path(path) for path in tool.PATCH_FILES} - {None}
+
+    missing = {}
+    for repo_path in tool.PATCH_FILES:
+        in_wheel = tool.wheel_path(repo_path)
+        package = in_wheel.rpartition("/")[0].replace("/", ".") if in_wheel else ""
+        for name in sorted(imported_modules(REPO_ROOT / repo_path, package)):
+            stem = name.replace(".", "/")
+            candidates = [f"{stem}.py", f"{stem}/__init__.py", f"{stem}/__init__.pyi"]
+            project_dir = REPO_ROOT / "source" / name.split(".")[0]
+            in_project = any((project_dir / candidate).is_file() for candidate in candidates)
+            if in_project and not any(candidate in available for candidate in candidates):
+                missing.setdefault(repo_path, []).append(name)
+    assert not missing, (
+        f"project modules imported by the patch, neither in Isaac Lab 3.0.0 nor in PATCH_FILES: {missing}"
+    )
