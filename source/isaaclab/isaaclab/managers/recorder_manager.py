@@ -553,7 +553,8 @@ class RecorderManager(ManagerBase):
         Raises:
             RuntimeError: If the manager is closed.
             ValueError: If ``demo_ids`` has the wrong length or repeats an id, or a demo of that name exists.
-            EpisodeWriteError: If the background writer failed to write earlier episodes (these stay recorded).
+            EpisodeWriteError: If the writer failed to write earlier episodes, or (synchronous) this export's episode;
+                the episode that failed in this call stays recorded.
         """
         # Do nothing if no active recorder terms are provided
         if len(self.active_terms) == 0:
@@ -690,12 +691,13 @@ class RecorderManager(ManagerBase):
                 else:
                     # Use corresponding demo_id if provided, otherwise None
                     demo_id = demo_ids[index] if demo_ids is not None else None
-                    target_dataset_file_handler.reserve_episode_name(demo_id)
+                    episode_name = target_dataset_file_handler.reserve_episode_name(demo_id)
                     self._writer.submit(
                         EpisodeWriteJob(
                             file_handler=target_dataset_file_handler,
                             episode=episode.snapshot(),
                             demo_id=demo_id,
+                            episode_name=episode_name,
                             dataset_compression=self.cfg.dataset_compression,
                             env_args=env_args,
                             on_written=self._counts.adder(succeeded, env_id),
@@ -861,11 +863,11 @@ def _resolve_demo_ids(demo_ids: Any, num_env_ids: int) -> list[int] | None:
 
 
 def _close_writer_and_files(writer: EpisodeWriter, file_handlers: list[DatasetFileHandlerBase]) -> None:
-    """Drain and stop the writer, then close every file even if one fails; raise the first failure.
+    """Drain and stop the writer, then close every file even if one fails; raise what was lost.
 
     Raises:
-        EpisodeWriteError: The writer's error (with the count of episodes not written), or else the error of the
-            first file that failed to close.
+        EpisodeWriteError: The background writer's error; or, if a file failed to close, an error chained to that
+            failure; either way with the number of episodes not written.
     """
     writer_error = close_error = None
     try:
@@ -878,9 +880,13 @@ def _close_writer_and_files(writer: EpisodeWriter, file_handlers: list[DatasetFi
             file_handler.close()
         except Exception as error:  # noqa: BLE001 - every file is closed; the first failure is raised below
             if close_error is None:
-                close_error = EpisodeWriteError(f"Closing the dataset file '{path}' failed: {error}")
-                close_error.__cause__ = error
+                close_error = (path, error)
     if writer_error is not None:
         raise writer_error
     if close_error is not None:
-        raise close_error
+        path, error = close_error
+        not_written = writer.statistics.episodes_failed
+        raise EpisodeWriteError(
+            f"Closing the dataset file '{path}' failed ({type(error).__name__}: {error}); {not_written} episode(s)"
+            " were not written, and demos not flushed before may be missing."
+        ) from error

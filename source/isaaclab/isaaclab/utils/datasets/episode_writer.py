@@ -36,6 +36,9 @@ class EpisodeWriteJob:
     demo_id: int | None = None
     """The custom demo index, or None for the file's running count."""
 
+    episode_name: str | None = None
+    """The name reserved for the episode at export, if the handler reserves names (for messages)."""
+
     dataset_compression: bool = True
     """Whether to compress the episode's datasets."""
 
@@ -54,7 +57,7 @@ class EpisodeWriteJob:
     def description(self) -> str:
         """A short name of the job for error messages."""
         path = getattr(self.file_handler, "file_path", None)
-        name = f"demo_{self.demo_id}" if self.demo_id is not None else "the next demo"
+        name = self.episode_name or (f"demo_{self.demo_id}" if self.demo_id is not None else "the next demo")
         env_id = self.episode.env_id if self.episode is not None else None
         return f"{name} (env {env_id})" + (f" of '{path}'" if path else "")
 
@@ -125,7 +128,8 @@ class EpisodeWriter:
     :meth:`close`, with the number of episodes not written; the jobs queued behind it are still written. If the
     program ends without :meth:`close`, the thread writes everything queued before the interpreter exits.
 
-    In synchronous mode, :meth:`submit` writes the job at once and a write error propagates directly.
+    In synchronous mode, :meth:`submit` writes the job at once and raises :class:`EpisodeWriteError`, chained to the
+    write's error, if it fails.
     """
 
     _POLL_SECONDS = 0.1
@@ -183,9 +187,9 @@ class EpisodeWriter:
         """Write the job, or queue it for the writer thread (blocking while the queue is full).
 
         Raises:
-            EpisodeWriteError: If an earlier background write failed (the job is not taken).
+            EpisodeWriteError: If an earlier background write failed (the job is not taken), or, in synchronous mode,
+                if this write failed (chained to its error).
             RuntimeError: If the writer is closed.
-            Exception: In synchronous mode, the error of the write itself.
         """
         start = time.perf_counter()
         with self._condition:
@@ -202,7 +206,7 @@ class EpisodeWriter:
             if not self._asynchronous:
                 error = self._write(job)
                 if error is not None:
-                    raise error
+                    raise _write_error(error, job.description, not_written=1) from error
         finally:
             with self._condition:
                 self._stats.submit_seconds += time.perf_counter() - start
@@ -241,10 +245,7 @@ class EpisodeWriter:
             if self._error is None:
                 return
             not_written = self._stats.episodes_failed
-        raise EpisodeWriteError(
-            f"The dataset writer failed: {not_written} episode(s) not written (first failure: {self._failed_job}:"
-            f" {type(self._error).__name__}: {self._error})."
-        ) from self._error
+        raise _write_error(self._error, self._failed_job, not_written) from self._error
 
     """
     Helpers.
@@ -313,3 +314,11 @@ class EpisodeWriter:
                     return
                 job = self._queue[0]
             self._write(job)
+
+
+def _write_error(error: BaseException, description: str, not_written: int) -> EpisodeWriteError:
+    """The error the caller sees when writes failed: how many episodes were not written, and the first failure."""
+    return EpisodeWriteError(
+        f"The dataset writer failed: {not_written} episode(s) not written (first failure: {description}:"
+        f" {type(error).__name__}: {error})."
+    )

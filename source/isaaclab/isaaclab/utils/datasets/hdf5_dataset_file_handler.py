@@ -64,6 +64,8 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
         self._reserved_running_names = 0
         # how datasets are compressed when dataset_compression is on (see configure_compression)
         self._compression_codec = "gzip"
+        # device and inode of the open file, to notice that it was deleted or replaced on disk
+        self._file_identity = None
         self._compressor = ChunkCompressor(GZIP_LEVEL, default_compression_threads(asynchronous=False))
 
     def open(self, file_path: str, mode: str = "r"):
@@ -87,6 +89,7 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
                 raise ValueError(f"'{file_path}' is not a dataset file: it has no '/data' group.")
             self._hdf5_file_stream = stream
             self._hdf5_data_group = stream["data"]
+            self._file_identity = _file_identity(file_path)
             self._reset_names(set(self._hdf5_data_group))
 
     def create(self, file_path: str, env_name: str | None = None):
@@ -109,6 +112,7 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
             if dir_path:
                 os.makedirs(dir_path, exist_ok=True)
             self._hdf5_file_stream = h5py.File(file_path, "w")
+            self._file_identity = _file_identity(file_path)
 
             # Set the dataset format version
             self._hdf5_file_stream.attrs["format_version"] = DATASET_FORMAT_VERSION
@@ -317,10 +321,21 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
                     self._demo_count += 1
 
     def flush(self):
-        """Flush the episode data to disk."""
+        """Flush the episode data to disk.
+
+        Raises:
+            FileNotFoundError: If the file was deleted or replaced on disk while open: what was written to it since
+                is lost when it closes.
+        """
         with self._lock:
             self._raise_if_not_initialized()
             self._hdf5_file_stream.flush()
+            path = self._hdf5_file_stream.filename
+            if self._file_identity is not None and _file_identity(path) != self._file_identity:
+                raise FileNotFoundError(
+                    f"The dataset file '{path}' was deleted or replaced while it was being written: the"
+                    f" {len(self._published_names)} demo(s) written to it are lost when it closes."
+                )
 
     def close(self):
         """Flush and close the dataset file handler. Calling it again does nothing."""
@@ -432,6 +447,15 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
                 copy_converted(src_file, dst_file)
                 dst_file.attrs["format_version"] = DATASET_FORMAT_VERSION
         return output_path
+
+
+def _file_identity(path: str) -> tuple[int, int] | None:
+    """The device and inode of the file at a path, or None if there is none."""
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 def _to_numpy(node: dict) -> dict:
