@@ -1,0 +1,178 @@
+# Copyright (c) 2024-2026, The Isaac Lab Project Developers (https://github.com/isaac-sim/IsaacLab/blob/main/CONTRIBUTORS.md).
+# All rights reserved.
+#
+# SPDX-License-Identifier: Apache-2.0
+
+"""Distributed generation on Ray: the split, the seeds, Ray's installation, and faults with real worker processes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from isaaclab_mimic.datagen import ray_install
+from isaaclab_mimic.datagen.distributed_generation import generate_distributed, split_trials, worker_seed
+from isaaclab_mimic.datagen.distributed_summary import DistributedGenerationError, WorkerStatus
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+TASK = "Isaac-Stack-Cube-Gripper-IK-Rel-Mimic-v0"
+
+
+@pytest.mark.parametrize(
+    "total, num_workers, shares",
+    [(10, 2, [5, 5]), (10, 3, [4, 3, 3]), (7, 4, [2, 2, 2, 1]), (3, 5, [1, 1, 1]), (1, 1, [1])],
+)
+def test_split_trials_is_even_and_adds_up(total: int, num_workers: int, shares: list[int]) -> None:
+    assert split_trials(total, num_workers) == shares
+    assert sum(split_trials(total, num_workers)) == total
+
+
+def test_split_trials_refuses_nothing_to_do() -> None:
+    with pytest.raises(ValueError):
+        split_trials(0, 2)
+    with pytest.raises(ValueError):
+        split_trials(5, 0)
+
+
+def test_worker_seeds_are_distinct_and_start_at_the_run_seed() -> None:
+    assert worker_seed(7, 0) == 7
+    assert len({worker_seed(7, index) for index in range(64)}) == 64
+
+
+def test_ray_is_installed_with_pip_on_first_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_ray = ray_install.importlib.import_module("ray")
+    monkeypatch.setitem(sys.modules, "ray", None)  # "import ray" fails as if it were not installed
+    commands = []
+
+    def fake_pip(command: list[str]) -> subprocess.CompletedProcess:
+        commands.append(command)
+        monkeypatch.setitem(sys.modules, "ray", real_ray)  # installed
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(ray_install.subprocess, "run", fake_pip)
+    lines: list[str] = []
+    assert ray_install.import_ray(log=lines.append) is real_ray
+    assert commands == [[sys.executable, "-m", "pip", "install", ray_install.RAY_REQUIREMENT]]
+    assert lines == [f"[INFO] Ray is not installed: installing ray==2.60.0 into {sys.executable} (once)."]
+
+
+def test_a_failed_ray_installation_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)
+    monkeypatch.setattr(ray_install.subprocess, "run", lambda command: subprocess.CompletedProcess(command, 1))
+    with pytest.raises(RuntimeError, match="Could not install ray==2.60.0"):
+        ray_install.import_ray(log=lambda line: None)
+
+
+def test_the_installed_ray_is_the_one_of_the_package_extras() -> None:
+    pyproject = (REPO_ROOT / "source" / "isaaclab_mimic" / "pyproject.toml").read_text()
+    assert f'ray = ["{ray_install.RAY_REQUIREMENT}"]' in pyproject
+    assert f'test = ["{ray_install.RAY_REQUIREMENT}"]' in pyproject
+
+
+def test_existing_outputs_and_leftover_shards_are_refused(annotated_source_dataset: str, tmp_path: Path) -> None:
+    (tmp_path / "done.hdf5").write_bytes(b"keep")
+    with pytest.raises(FileExistsError, match="done.hdf5' already exists"):
+        generate_distributed(TASK, annotated_source_dataset, str(tmp_path / "done.hdf5"), num_workers=2)
+    (tmp_path / "interrupted_shards").mkdir()
+    with pytest.raises(FileExistsError, match="merge it with merge_datasets.py"):
+        generate_distributed(TASK, annotated_source_dataset, str(tmp_path / "interrupted"), num_workers=2)
+    with pytest.raises(FileNotFoundError, match="missing.hdf5"):
+        generate_distributed(TASK, str(tmp_path / "missing.hdf5"), str(tmp_path / "out"), num_workers=2)
+
+
+def test_more_workers_than_the_cluster_can_run_is_refused(ray_cluster: str, annotated_source_dataset: str, tmp_path):
+    with pytest.raises(ValueError, match="3 workers on 'cpu' need 3 CPUs, but the Ray cluster has 2"):
+        generate_distributed(TASK, annotated_source_dataset, str(tmp_path / "out"), 3, generation_num_trials=3)
+    assert not list(tmp_path.iterdir())
+
+
+def assert_same_demo(a: h5py.Group, b: h5py.Group) -> None:
+    """Same attributes and values, recursively."""
+    assert dict(a.attrs) == dict(b.attrs)
+    assert set(a) == set(b)
+    for key in a:
+        if isinstance(a[key], h5py.Group):
+            assert_same_demo(a[key], b[key])
+        else:
+            np.testing.assert_array_equal(a[key][()], b[key][()])
+
+
+@pytest.mark.slow
+def test_a_killed_worker_keeps_its_demos_and_its_share_is_rescheduled(
+    ray_cluster: str, annotated_source_dataset: str, tmp_path: Path
+) -> None:
+    output = tmp_path / "out.hdf5"
+    killed_shard = tmp_path / "killed_shard.hdf5"
+    killed_pids: list[int] = []
+
+    def kill_worker_0_after_its_first_demo(statuses: list[WorkerStatus]) -> None:
+        first = statuses[0]
+        if not killed_pids and first.progress is not None and first.progress.demos >= 1:
+            os.kill(first.progress.pid, signal.SIGKILL)
+            killed_pids.append(first.progress.pid)
+        if first.state == "died" and not killed_shard.exists():
+            shutil.copy(first.job.shard_file, killed_shard)  # what the driver merges from it
+
+    lines: list[str] = []
+    summary = generate_distributed(
+        TASK,
+        annotated_source_dataset,
+        str(output),
+        num_workers=2,
+        generation_num_trials=4,
+        show_progress=False,
+        status_callback=kill_worker_0_after_its_first_demo,
+        log=lines.append,
+    )
+
+    dead, other, replacement = summary.workers
+    assert killed_pids == [dead.progress.pid]
+    with pytest.raises(ProcessLookupError):
+        os.kill(killed_pids[0], 0)
+    assert (dead.state, other.state, replacement.state) == ("died", "done", "done")
+    kept = dead.kept_demos
+    assert kept >= 1 and dead.rescheduled_as == replacement.job.index == 2
+    assert replacement.job.num_trials == dead.job.num_trials - kept == 2 - kept
+    assert len({status.job.seed for status in summary.workers}) == 3
+    assert summary.outcome == "complete" and summary.num_demos == 4
+    assert f"its remaining {2 - kept} demos were rescheduled on worker 2" in summary.message
+    assert summary.report() in lines
+    with h5py.File(output, "r") as merged, h5py.File(killed_shard, "r") as shard:
+        assert sorted(merged["data"]) == ["demo_0", "demo_1", "demo_2", "demo_3"]
+        for index in range(kept):
+            assert_same_demo(shard[f"data/demo_{index}"], merged[f"data/demo_{index}"])
+    assert not (tmp_path / "out_shards").exists()
+
+
+@pytest.mark.slow
+def test_a_raising_worker_stops_the_run_with_a_clear_error(
+    ray_cluster: str, tmp_path: Path, annotated_source_dataset: str
+) -> None:
+    not_a_dataset = tmp_path / "notes.hdf5"
+    not_a_dataset.write_text("not a dataset")
+    output = tmp_path / "out.hdf5"
+    lines: list[str] = []
+    with pytest.raises(
+        DistributedGenerationError, match=r"^Worker \d failed \(OSError: .*\); the run stopped"
+    ) as error:
+        generate_distributed(
+            TASK, str(not_a_dataset), str(output), num_workers=2, generation_num_trials=2, show_progress=False,
+            log=lines.append,
+        )  # fmt: skip
+
+    summary = error.value.summary
+    assert summary.outcome == "failed" and summary.num_demos == 0
+    assert {status.state for status in summary.workers} <= {"failed", "stopped"}
+    assert any(status.state == "failed" and status.error.startswith("OSError") for status in summary.workers)
+    assert summary.report() in lines and "failed" in summary.report()
+    with h5py.File(output, "r") as merged:
+        assert len(merged["data"]) == 0 and merged["data"].attrs["total"] == 0
+    assert not (tmp_path / "out_shards").exists()
