@@ -97,6 +97,7 @@ def generate_distributed(
     async_write: bool = False,
     early_cpu_offload: bool = False,
     ray_address: str | None = None,
+    launcher_args: dict[str, Any] | None = None,
     max_reschedules: int | None = None,
     show_progress: bool = True,
     status_callback: Callable[[list[WorkerStatus]], None] | None = None,
@@ -123,6 +124,8 @@ def generate_distributed(
         async_write: Each worker exports through its recorder's background writer thread.
         early_cpu_offload: Each worker keeps recorded tensors on the CPU from the moment they are recorded.
         ray_address: Address of a Ray cluster to join (when this process is not connected yet).
+        launcher_args: The launcher flags (``isaaclab.app.add_launcher_args``, e.g. ``vars(args_cli)`` of a script;
+            picklable values) each worker launches its simulation runtime with (default: headless).
         max_reschedules: How many times in the run the remaining share of a dead worker is rescheduled (default:
             ``num_workers``); 0 stops the run at the first dead worker.
         show_progress: Show a progress bar.
@@ -163,6 +166,7 @@ def generate_distributed(
         dataset_compression=dataset_compression,
         async_write=async_write,
         early_cpu_offload=early_cpu_offload,
+        launcher_args=dict(launcher_args) if launcher_args is not None else {"headless": True},
     )
     total = generation_num_trials if generation_num_trials is not None else datagen_config.generation_num_trials
     shares = split_trials(total, num_workers)
@@ -353,15 +357,22 @@ class _DistributedRun:
             status.progress = ray.get(ref)
             status.state = "stopped" if self._done(status) < status.job.num_trials else "done"
         except RayTaskError as err:
-            status.state = "failed"
-            status.error = f"{type(err.cause).__name__}: {err.cause}"
-            self._log(f"Worker {status.job.index} raised an exception:\n{err}")
-            self._fail(f"Worker {status.job.index} failed ({status.error})")
+            self._on_worker_error(status, f"{type(err.cause).__name__}: {err.cause}", str(err))
         except RayActorError as err:
-            status.state = "died"
-            status.error = _first_line(str(err))
-            self._on_worker_death(status)
+            if err.actor_init_failed:  # the actor could not even be created (an import error, say): it would repeat
+                self._on_worker_error(status, _first_line(str(err)), str(err))
+            else:
+                status.state = "died"
+                status.error = _first_line(str(err))
+                self._on_worker_death(status)
         _kill_and_wait([worker.actor])
+
+    def _on_worker_error(self, status: WorkerStatus, error: str, details: str) -> None:
+        """A worker raised: stop the run (the error would repeat on a rescheduled worker)."""
+        status.state = "failed"
+        status.error = error
+        self._log(f"Worker {status.job.index} raised an exception:\n{details}")
+        self._fail(f"Worker {status.job.index} failed ({error})")
 
     def _on_worker_death(self, status: WorkerStatus) -> None:
         """Count the demos its shard kept, then reschedule the rest of its share (or stop the run)."""

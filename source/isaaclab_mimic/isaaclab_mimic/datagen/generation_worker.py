@@ -29,6 +29,7 @@ import torch
 
 import isaaclab_mimic.envs  # noqa: F401  (registers the Mimic tasks)
 import isaaclab_tasks  # noqa: F401  (registers the tasks)
+from isaaclab.app import launch_simulation, scan
 
 from . import generation
 from .dataset_merge import FAILED_SUFFIX
@@ -58,6 +59,9 @@ class GenerationSettings:
     """Export through the recorder's background writer thread."""
     early_cpu_offload: bool
     """Keep recorded tensors on the CPU from the moment they are recorded."""
+    launcher_args: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """The launcher flags (``isaaclab.app.add_launcher_args``) each worker launches its simulation runtime with;
+    ``device`` is the worker's."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,41 +161,47 @@ class GenerationWorker:
         setup_start = time.perf_counter()
         self._check_visible(self._job.shard_dir, "shard folder")
         self._check_visible(self._settings.input_file, "input file")
-        env, success_term = self._make_env()
-        try:
-            env.reset()
-            # the generation code may use the current thread's event loop, and Ray runs this on a thread without one
-            own_loop = asyncio.new_event_loop()
-            asyncio.set_event_loop(own_loop)
-            components = generation.setup_async_generation(
-                env=env,
-                num_envs=self._settings.num_envs,
-                input_file=self._settings.input_file,
-                success_term=success_term,
-            )
-            event_loop, tasks = components["event_loop"], components["tasks"]
-            if event_loop is not own_loop:
-                own_loop.close()
+        env_cfg, success_term = self._make_env_cfg()
+        launcher_args = {**self._settings.launcher_args, "device": env_cfg.sim.device}
+        with launch_simulation(env_cfg, launcher_args):
+            scan(env_cfg, launcher_args)
+            env = gym.make(self._settings.task, cfg=env_cfg).unwrapped
             try:
-                self._setup_seconds = time.perf_counter() - setup_start
-                self._generation_start = time.perf_counter()
-                generation.env_loop(
-                    env,
-                    components["reset_queue"],
-                    components["action_queue"],
-                    components["info_pool"],
-                    event_loop,
-                    data_gen_tasks=self._watch(event_loop, tasks),
-                )
+                self._generate(env, success_term, setup_start)
             finally:
-                self._close_event_loop(event_loop, tasks)
-        finally:
-            env.close()
+                env.close()
         self._generation_end = time.perf_counter()
         return self.progress()
 
-    def _make_env(self) -> tuple[Any, Any]:
-        """Build the worker's env (its recorder creates the shard) and seed everything with the job's seed."""
+    def _generate(self, env: Any, success_term: Any, setup_start: float) -> None:
+        """Run the generation loop until the share is generated or :meth:`stop` is called."""
+        env.reset()
+        # the generation code may use the current thread's event loop, and Ray runs this on a thread without one
+        own_loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(own_loop)
+        components = generation.setup_async_generation(
+            env=env, num_envs=self._settings.num_envs, input_file=self._settings.input_file, success_term=success_term
+        )
+        event_loop, tasks = components["event_loop"], components["tasks"]
+        if event_loop is not own_loop:
+            own_loop.close()
+        try:
+            self._setup_seconds = time.perf_counter() - setup_start
+            self._generation_start = time.perf_counter()
+            generation.env_loop(
+                env,
+                components["reset_queue"],
+                components["action_queue"],
+                components["info_pool"],
+                event_loop,
+                data_gen_tasks=self._watch(event_loop, tasks),
+            )
+        finally:
+            self._close_event_loop(event_loop, tasks)
+
+    def _make_env_cfg(self) -> tuple[Any, Any]:
+        """The config of the worker's env (its recorder writes the shard), seeded with the job's seed; the global
+        generators are seeded too."""
         settings, job = self._settings, self._job
         if torch.device(settings.device).type == "cuda":
             device = "cuda:0"  # the GPU Ray assigned to this worker (the only one it sees)
@@ -215,7 +225,7 @@ class GenerationWorker:
         random.seed(job.seed)
         np.random.seed(job.seed)
         torch.manual_seed(job.seed)
-        return gym.make(settings.task, cfg=env_cfg).unwrapped, success_term
+        return env_cfg, success_term
 
     def _watch(self, event_loop: asyncio.AbstractEventLoop, tasks: list[asyncio.Task]) -> asyncio.Future:
         """A future the env loop watches: done when the generation tasks end (with their error) or on :meth:`stop`."""
