@@ -82,7 +82,7 @@ def test_isaaclab_recorder_and_mimic_tests_pass(patched_upstream, tmp_path):
     failed = {name: outcome for name, outcome in outcomes.items() if outcome != "passed"}
     if result.returncode != 0 or failed:
         pytest.fail(
-            f"Isaac Lab's tests failed on the patched code (exit {result.returncode}): {failed}\n{result.stdout[-8000:]}",
+            f"Isaac Lab's tests fail on the patched code (exit {result.returncode}): {failed}\n{result.stdout[-8000:]}",
             pytrace=False,
         )
     for relative_path, count in UPSTREAM_TESTS.items():
