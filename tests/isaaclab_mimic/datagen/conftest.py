@@ -68,6 +68,9 @@ class FakeMimicEnv:
         self.generator = torch.Generator().manual_seed(seed)
         self.recorder_manager = FakeRecorderManager()
         self.action_manager = SimpleNamespace(action=torch.zeros(num_envs, 7))
+        self.action_space = SimpleNamespace(shape=(num_envs, 7))
+        self.sim = SimpleNamespace(is_stopped=lambda: self.stopped)
+        self.stopped = False
         self.eef_pose = PoseUtils.make_pose(HOME.expand(num_envs, 3), torch.eye(3).expand(num_envs, 3, 3))
         self.gripper = torch.ones(num_envs)
         self.objects = {"cube": self.eef_pose.clone(), "goal": self.eef_pose.clone()}

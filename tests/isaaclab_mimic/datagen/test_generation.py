@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from types import SimpleNamespace
 
 import pytest
@@ -13,6 +14,7 @@ from isaaclab.envs.mimic_env_cfg import DataGenConfig
 from isaaclab.managers import DatasetExportMode, RecorderManagerBaseCfg
 from isaaclab.utils.datasets import HDF5DatasetFileHandler
 from isaaclab_mimic.datagen import generation
+from isaaclab_tasks.utils import parse_cfg
 
 
 @pytest.fixture
@@ -26,63 +28,68 @@ def source_file(tmp_path, fakes) -> str:
 
 
 def run_generation(env, source_file, success_term, **env_loop_kwargs) -> dict:
-    """Set up the tasks, run the env loop, and close the event loop."""
+    """Set up the tasks, run the env loop as generate_dataset.py does, cancel the tasks and close the event loop."""
     torch.manual_seed(0)
     components = generation.setup_async_generation(env, env.num_envs, source_file, success_term)
+    loop = components["event_loop"]
+    data_gen_tasks = asyncio.ensure_future(asyncio.gather(*components["tasks"]), loop=loop)
     try:
-        summary = generation.env_loop(
+        return generation.env_loop(
             env,
             components["reset_queue"],
             components["action_queue"],
             components["info_pool"],
-            components["event_loop"],
+            loop,
+            data_gen_tasks=data_gen_tasks,
             **env_loop_kwargs,
         )
-        assert all(task.done() for task in components["tasks"])
     finally:
-        components["event_loop"].close()
-    return summary
+        data_gen_tasks.cancel()
+        with contextlib.suppress(BaseException):
+            loop.run_until_complete(data_gen_tasks)
+        loop.close()
 
 
 NEVER_SUCCEEDS = SimpleNamespace(func=lambda env: torch.zeros(env.num_envs, dtype=torch.bool), params={})
 
 
-def test_two_envs_generate_exactly_the_requested_demos(fakes, source_file):
+def test_two_envs_generate_the_requested_demos(fakes, source_file):
     env = fakes.FakeMimicEnv(num_envs=2, cfg=fakes.make_mimic_cfg(num_trials=3))
     progress = []
     summary = run_generation(env, source_file, fakes.success_term, progress_callback=lambda *c: progress.append(c))
-    assert summary == {"num_success": 3, "num_failures": 0, "num_attempts": 3}
-    assert (generation.num_success, generation.num_attempts) == (3, 3)
+    # as in Isaac Lab, the run stops after the step on which the count is reached: envs that finish on that same
+    # step add their demos too
+    assert summary["num_success"] == summary["num_attempts"] in (3, 4) and summary["num_failures"] == 0
+    assert (generation.num_success, generation.num_attempts) == (summary["num_success"], summary["num_attempts"])
     exported = env.recorder_manager.exported
-    assert len(exported) == 3 and all(success for _, success in exported)
+    assert len(exported) == summary["num_attempts"] and all(success for _, success in exported)
     # both envs generated
     assert {env_id for env_id, _ in exported} == {0, 1}
-    # reported after each step that finished attempts (both envs may finish on the same step)
-    assert progress[-1] == (3, 0, 3)
+    # reported after each step that finished attempts
+    assert progress[-1] == (summary["num_success"], 0, summary["num_attempts"])
     assert [attempts for _, _, attempts in progress] == sorted({attempts for _, _, attempts in progress})
-    # resets went through the loop, batched when requested together
-    assert env.reset_calls[1] == [0, 1]
+    # resets went through the loop, one env at a time
+    assert all(len(env_ids) == 1 for env_ids in env.reset_calls[1:]) and len(env.reset_calls) > 2
 
 
 def test_counters_start_from_zero_on_each_run(fakes, source_file):
     for _ in range(2):
-        env = fakes.FakeMimicEnv(num_envs=2, cfg=fakes.make_mimic_cfg(num_trials=2))
+        env = fakes.FakeMimicEnv(num_envs=1, cfg=fakes.make_mimic_cfg(num_trials=2))
         summary = run_generation(env, source_file, fakes.success_term, progress_callback=lambda *c: None)
-        assert summary["num_success"] == 2 and summary["num_attempts"] == 2
+        assert summary == {"num_success": 2, "num_failures": 0, "num_attempts": 2}
 
 
 def test_failure_cap_stops_the_run(fakes, source_file):
-    env = fakes.FakeMimicEnv(num_envs=2, cfg=fakes.make_mimic_cfg(num_trials=3, max_num_failures=4))
+    env = fakes.FakeMimicEnv(num_envs=1, cfg=fakes.make_mimic_cfg(num_trials=3, max_num_failures=4))
     summary = run_generation(env, source_file, NEVER_SUCCEEDS, progress_callback=lambda *c: None)
     assert summary == {"num_success": 0, "num_failures": 4, "num_attempts": 4}
     # failed attempts are exported too (the recorder's export mode decides whether they are written)
-    assert env.recorder_manager.exported == [(env_id, False) for env_id, _ in env.recorder_manager.exported]
-    assert len(env.recorder_manager.exported) == 4
+    assert env.recorder_manager.exported == [(0, False)] * 4
 
 
 def test_without_guarantee_the_run_counts_attempts(fakes, source_file):
     cfg = fakes.make_mimic_cfg(num_trials=3, generation_guarantee=False)
-    env = fakes.FakeMimicEnv(num_envs=2, cfg=cfg)
+    env = fakes.FakeMimicEnv(num_envs=1, cfg=cfg)
     summary = run_generation(env, source_file, NEVER_SUCCEEDS, progress_callback=lambda *c: None)
     assert summary == {"num_success": 0, "num_failures": 3, "num_attempts": 3}
 
@@ -90,7 +97,9 @@ def test_without_guarantee_the_run_counts_attempts(fakes, source_file):
 def test_default_progress_line(fakes, source_file, capsys):
     env = fakes.FakeMimicEnv(num_envs=1, cfg=fakes.make_mimic_cfg(num_trials=1))
     run_generation(env, source_file, fakes.success_term)
-    assert "1/1 (100.0%) successful demos generated by mimic" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "1/1 (100.0%) successful demos generated by mimic" in out
+    assert "Reached 1 successes/attempts. Exiting." in out
 
 
 class TaskFailure(RuntimeError):
@@ -115,33 +124,19 @@ def test_an_exception_in_one_task_ends_the_run_with_that_exception(fakes, source
     assert env.step_count == 5
 
 
-def test_an_env_whose_task_waits_on_something_else_is_held(fakes, source_file):
-    env = fakes.FakeMimicEnv(num_envs=2, cfg=fakes.make_mimic_cfg(num_trials=2))
-    # give env 1 a closed gripper and an offset pose to hold
-    env.action_manager.action[1, 6] = -1.0
-    held_pose = env.get_robot_eef_pose("gripper", env_ids=[1])[0]
-    components = generation.setup_async_generation(env, 1, source_file, fakes.success_term)
-    loop = components["event_loop"]
-    never = asyncio.Event()
-    stalled = loop.create_task(never.wait())
-    try:
-        summary = generation.env_loop(
-            env,
-            components["reset_queue"],
-            components["action_queue"],
-            components["info_pool"],
-            loop,
-            data_generator_tasks=components["tasks"] + [stalled],
-            progress_callback=lambda *c: None,
-        )
-    finally:
-        loop.close()
-    assert summary["num_success"] == 2
-    assert env.step_count > 0
-    # env 1 got hold actions: same pose, gripper still closed; its waiting task was cancelled
-    torch.testing.assert_close(env.get_robot_eef_pose("gripper", env_ids=[1])[0], held_pose, atol=1e-5, rtol=0)
-    assert env.action_manager.action[1, 6] == -1.0
-    assert stalled.cancelled()
+def test_a_stopped_simulation_ends_the_run(fakes, source_file):
+    env = fakes.FakeMimicEnv(num_envs=1, cfg=fakes.make_mimic_cfg(num_trials=50))
+    step = env.step
+
+    def step_then_stop(actions):
+        result = step(actions)
+        env.stopped = env.step_count >= 3
+        return result
+
+    env.step = step_then_stop
+    summary = run_generation(env, source_file, fakes.success_term, progress_callback=lambda *c: None)
+    assert env.step_count == 3
+    assert summary["num_attempts"] == 0
 
 
 def make_task_cfg(success=True, mimic_recorder_config=None):
@@ -166,7 +161,7 @@ def test_setup_env_config(monkeypatch):
         calls.append((task, device, num_envs))
         return cfg
 
-    monkeypatch.setattr(generation, "parse_env_cfg", parse_env_cfg)
+    monkeypatch.setattr(parse_cfg, "parse_env_cfg", parse_env_cfg)
     env_cfg, term = generation.setup_env_config(
         "Fake-Mimic-v0", "/tmp/out", "gen", 4, "cpu", generation_num_trials=7, async_write=True, early_cpu_offload=True
     )
@@ -187,13 +182,13 @@ def test_setup_env_config_keep_failed_custom_recorder_and_missing_success(monkey
     custom = RecorderManagerBaseCfg()
     cfg = make_task_cfg(mimic_recorder_config=custom)
     cfg.datagen_config.generation_keep_failed = True
-    monkeypatch.setattr(generation, "parse_env_cfg", lambda *args, **kwargs: cfg)
+    monkeypatch.setattr(parse_cfg, "parse_env_cfg", lambda *args, **kwargs: cfg)
     env_cfg, _ = generation.setup_env_config("Fake-Mimic-v0", "/tmp/out", "gen", 1, "cpu")
     assert env_cfg.recorders is custom
     assert custom.dataset_export_mode == DatasetExportMode.EXPORT_SUCCEEDED_FAILED_IN_SEPARATE_FILES
     assert custom.async_write is False and custom.early_cpu_offload is False
     assert env_cfg.datagen_config.generation_num_trials == 10
 
-    monkeypatch.setattr(generation, "parse_env_cfg", lambda *args, **kwargs: make_task_cfg(success=False))
+    monkeypatch.setattr(parse_cfg, "parse_env_cfg", lambda *args, **kwargs: make_task_cfg(success=False))
     with pytest.raises(NotImplementedError, match="success"):
         generation.setup_env_config("Fake-Mimic-v0", "/tmp/out", "gen", 1, "cpu")
