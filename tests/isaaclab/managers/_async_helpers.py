@@ -232,6 +232,8 @@ class InstrumentedHDF5Handler(HDF5DatasetFileHandler):
     """Indices (0-based, in write order) of the episode writes that raise."""
     fail_from: int | None = None
     """Every write from this index on raises."""
+    fail_close: bool = False
+    """Whether :meth:`close` raises (after closing the file)."""
     instances: list[InstrumentedHDF5Handler]
     """The handlers created from this class, in creation order."""
 
@@ -239,29 +241,64 @@ class InstrumentedHDF5Handler(HDF5DatasetFileHandler):
         super().__init__()
         self.write_calls = 0
         self.written_names: list[str] = []
+        self.written_env_ids: list[int | None] = []
+        self.failed_env_ids: list[int | None] = []
         self.write_threads: set[str] = set()
+        # per write call: (row nbytes, row storage nbytes) of every recorded row of the episode handed to the writer
+        self.row_storage: list[list[tuple[int, int]]] = []
         self.started = threading.Event()
+        self.close_failed = False
         type(self).instances.append(self)
 
-    def write_reserved_episode(self, episode_name, episode, dataset_compression=True):
+    def write_episode(self, episode, demo_id=None, dataset_compression=True):
         index = self.write_calls
         self.write_calls += 1
         self.write_threads.add(threading.current_thread().name)
+        self.row_storage.append(
+            [(row.nbytes, row.untyped_storage().nbytes()) for rows in _leaf_values(episode.data) for row in rows]
+        )
         self.started.set()
         if self.delay_s:
             time.sleep(self.delay_s)
         if index in self.fail_at or (self.fail_from is not None and index >= self.fail_from):
-            raise OSError(f"injected write failure at episode index {index} ({episode_name})")
-        super().write_reserved_episode(episode_name, episode, dataset_compression)
-        self.written_names.append(episode_name)
+            self.failed_env_ids.append(episode.env_id)
+            raise OSError(f"injected write failure at episode index {index} (env {episode.env_id})")
+        # one writer thread writes: the name of the running count cannot change under us
+        name = f"demo_{self.demo_count if demo_id is None else demo_id}"
+        super().write_episode(episode, demo_id, dataset_compression)
+        self.written_names.append(name)
+        self.written_env_ids.append(episode.env_id)
+
+    def close(self):
+        super().close()
+        # the first close fails (after closing the file); closing again, as __del__ does, does nothing
+        if self.fail_close and not self.close_failed:
+            self.close_failed = True
+            raise OSError("injected close failure")
 
 
-def handler_class(delay_s: float = 0.0, fail_at=(), fail_from: int | None = None) -> type[InstrumentedHDF5Handler]:
+def _leaf_values(node: dict):
+    for value in node.values():
+        if isinstance(value, dict):
+            yield from _leaf_values(value)
+        else:
+            yield value
+
+
+def handler_class(
+    delay_s: float = 0.0, fail_at=(), fail_from: int | None = None, fail_close: bool = False
+) -> type[InstrumentedHDF5Handler]:
     """A fresh :class:`InstrumentedHDF5Handler` subclass with its own settings and instance list."""
     return type(
         "ConfiguredHDF5Handler",
         (InstrumentedHDF5Handler,),
-        {"delay_s": delay_s, "fail_at": frozenset(fail_at), "fail_from": fail_from, "instances": []},
+        {
+            "delay_s": delay_s,
+            "fail_at": frozenset(fail_at),
+            "fail_from": fail_from,
+            "fail_close": fail_close,
+            "instances": [],
+        },
     )
 
 

@@ -1,6 +1,7 @@
 """Tests of the RecorderManager with a minimal env double (synchronous export, upstream behaviour)."""
 
 import json
+import re
 from types import SimpleNamespace
 
 import h5py
@@ -57,12 +58,14 @@ class ResetTerm(RecorderTerm):
     def __init__(self, cfg, env):
         super().__init__(cfg, env)
         self.reset_calls = []
+        self.post_reset_ids = []
         self.closed_with = None
 
     def record_pre_reset(self, env_ids):
         return "pre_reset", torch.full((len(env_ids), 1), 1.0)
 
     def record_post_reset(self, env_ids):
+        self.post_reset_ids.append(env_ids)
         return "initial_state", {"robot": {"joint_position": torch.zeros(len(env_ids), 3)}}
 
     def reset(self, env_ids=None):
@@ -129,6 +132,8 @@ def test_empty_config_gives_an_inert_manager(tmp_path, cfg):
     assert manager.get_episode(0).is_empty()
     assert manager.exported_successful_episode_count == 0 and manager.exported_failed_episode_count == 0
     assert manager.reset() == {}
+    # an inert manager has no writer and spent no time exporting
+    assert manager.writer_statistics is None and manager.export_seconds == 0.0
     manager.close()
     assert "contains 0 active terms" in str(manager)
 
@@ -138,6 +143,12 @@ def test_terms_are_prepared_and_settings_are_never_terms(tmp_path):
     assert manager.active_terms == ["record_step", "record_reset", "record_nothing"]
     text = str(manager)
     assert "contains 3 active terms" in text and "record_reset" in text
+    # a PrettyTable of the terms, as upstream prints it
+    assert "Active Recorder Terms" in text
+    lines = text.splitlines()
+    assert any(re.fullmatch(r"\|\s*Index\s*\|\s*Name\s*\|", line) for line in lines)
+    for index, name in enumerate(manager.active_terms):
+        assert any(re.fullmatch(rf"\|\s*{index}\s*\|\s*{name}\s*\|", line) for line in lines), text
     manager.close()
 
 
@@ -311,9 +322,9 @@ def test_export_skips_empty_episodes_and_names_demos_in_order(tmp_path):
 def test_demo_ids_name_demos_and_are_checked(tmp_path):
     manager, _ = make_manager(tmp_path)
     record_steps(manager, 1)
-    with pytest.raises(ValueError, match="2 entries but 4"):
+    with pytest.raises(ValueError, match=re.escape("Length of demo_ids (2) must match length of env_ids (4)")):
         manager.export_episodes(demo_ids=[1, 2])
-    with pytest.raises(ValueError, match="unique"):
+    with pytest.raises(ValueError, match=re.escape("demo_ids must be unique. Found duplicates: [1]")):
         manager.export_episodes(demo_ids=[1, 1, 2, 3])
     assert not manager.get_episode(0).is_empty()  # nothing was taken by the rejected calls
     manager.export_episodes([0, 1], demo_ids=[10, 20])
@@ -379,11 +390,275 @@ def test_exported_files_are_readable_by_plain_h5py_while_open(tmp_path):
     manager.close()
 
 
+def test_record_post_reset_with_none_gives_the_terms_every_env_id(tmp_path):
+    manager, _ = make_manager(tmp_path)
+    term = manager._terms["record_reset"]
+    manager.record_post_reset(None)
+    manager.record_post_reset(slice(0, 4, 2))
+    manager.record_post_reset([3, 1])
+    assert term.post_reset_ids == [[0, 1, 2, 3], [0, 2], [3, 1]]
+    assert all(len(manager.get_episode(i).data["initial_state"]["robot"]["joint_position"]) for i in range(4))
+    assert len(manager.get_episode(0).data["initial_state"]["robot"]["joint_position"]) == 2
+    manager.close()
+
+
+"""
+Environment ids in every form.
+"""
+
+
+def _exported_env_order(path) -> list[int]:
+    """The env of each demo (its recorded obs/value), in demo order."""
+    with h5py.File(path, "r") as file:
+        names = sorted(file["data"].keys(), key=lambda name: int(name.split("_")[1]))
+        return [int(file["data"][name]["obs/value"][0, 0]) for name in names]
+
+
+ENV_ID_FORMS = {
+    "list": (lambda: [3, 1], [3, 1]),
+    "tuple": (lambda: (3, 1), [3, 1]),
+    "range": (lambda: range(1, 4, 2), [1, 3]),
+    "slice": (lambda: slice(1, None, 2), [1, 3]),
+    "int": (lambda: 2, [2]),
+    "numpy_int": (lambda: np.int64(2), [2]),
+    "int_tensor": (lambda: torch.tensor([3, 1]), [3, 1]),
+    "scalar_tensor": (lambda: torch.tensor(2), [2]),
+    "numpy_array": (lambda: np.array([3, 1], dtype=np.int32), [3, 1]),
+    "bool_mask_tensor": (lambda: torch.tensor([False, True, False, True]), [1, 3]),
+    "bool_mask_numpy": (lambda: np.array([True, False, False, True]), [0, 3]),
+    "bool_mask_list": (lambda: [False, False, True, False], [2]),
+    "cuda_tensor": (lambda: torch.tensor([3, 1], device="cuda"), [3, 1]),
+    "cuda_bool_mask": (lambda: torch.tensor([False, True, False, True], device="cuda"), [1, 3]),
+}
+
+
+def _env_id_form_params():
+    params = []
+    for name in ENV_ID_FORMS:
+        marks = ()
+        if name.startswith("cuda"):
+            marks = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available")
+        params.append(pytest.param(name, marks=marks, id=name))
+    return params
+
+
+@pytest.mark.parametrize("form", _env_id_form_params())
+def test_every_env_ids_form_exports_exactly_those_envs(tmp_path, form):
+    make_ids, expected = ENV_ID_FORMS[form]
+    manager, _ = make_manager(tmp_path)
+    record_steps(manager, 2)
+    manager.export_episodes(make_ids())
+    for env_id in range(4):
+        assert manager.get_episode(env_id).is_empty() == (env_id in expected), env_id
+    assert manager.exported_failed_episode_count == len(expected)
+    manager.close()
+    # the demos are the selected envs' episodes, in the order the ids give, and no other
+    assert _exported_env_order(tmp_path / "dataset.hdf5") == expected
+
+
+@pytest.mark.parametrize("form", _env_id_form_params())
+def test_every_env_ids_form_records_and_sets_success_for_exactly_those_envs(tmp_path, form):
+    make_ids, expected = ENV_ID_FORMS[form]
+    manager, _ = make_manager(tmp_path)
+    rows = torch.tensor([[10.0 * (index + 1)] for index in range(len(expected))])
+    manager.add_to_episodes("actions", rows, make_ids())
+    manager.set_success_to_episodes(make_ids(), torch.ones(len(expected), dtype=torch.bool))
+    for env_id in range(4):
+        episode = manager.get_episode(env_id)
+        if env_id in expected:
+            assert episode.data["actions"][0].item() == 10.0 * (expected.index(env_id) + 1)
+            assert episode.success is True
+        else:
+            assert episode.is_empty() and episode.success is None
+    manager.reset(make_ids())
+    assert manager._terms["record_reset"].reset_calls == [expected]
+    assert all(manager.get_episode(env_id).is_empty() for env_id in range(4))
+    manager.close()
+
+
+@pytest.mark.parametrize(
+    "env_ids, error, match",
+    [
+        (torch.tensor([1.0, 3.0]), TypeError, "dtype float32"),
+        (np.array([1.0, 3.0]), TypeError, "dtype float64"),
+        ([1.0, 3.0], TypeError, "must be integers"),
+        ([1, 2.0], TypeError, "must be integers"),
+        (1.0, TypeError, "got float"),
+        ("1", TypeError, "got str"),
+        (True, TypeError, "bool"),
+        ([1, 1], ValueError, "must not repeat"),
+        (torch.tensor([2, 0, 2]), ValueError, "must not repeat"),
+        ([4], IndexError, "out of range"),
+        ([-1], IndexError, "out of range"),
+        (torch.tensor([0, 7]), IndexError, "out of range"),
+        (torch.tensor([True, False]), ValueError, "one entry per environment"),
+    ],
+    ids=[
+        "float_tensor",
+        "float_array",
+        "float_list",
+        "mixed_list",
+        "float",
+        "str",
+        "bool",
+        "repeated",
+        "repeated_tensor",
+        "too_large",
+        "negative",
+        "tensor_out_of_range",
+        "short_mask",
+    ],
+)
+def test_bad_env_ids_are_rejected_and_nothing_happens(tmp_path, env_ids, error, match):
+    manager, _ = make_manager(tmp_path)
+    record_steps(manager, 1)
+    with pytest.raises(error, match=match):
+        manager.export_episodes(env_ids)
+    with pytest.raises(error, match=match):
+        manager.add_to_episodes("actions", torch.zeros(2, 2), env_ids)
+    with pytest.raises(error, match=match):
+        manager.record_pre_reset(env_ids)
+    with pytest.raises(error, match=match):
+        manager.reset(env_ids)
+    # nothing was exported, recorded or reset by the rejected calls
+    for env_id in range(4):
+        assert len(manager.get_episode(env_id).data["actions"]) == 1
+    assert manager.exported_successful_episode_count + manager.exported_failed_episode_count == 0
+    assert manager.writer_statistics.episodes_submitted == 0
+    manager.close()
+    assert read_demos(tmp_path / "dataset.hdf5") == {}
+
+
+"""
+Record-time checks.
+"""
+
+
+def _assert_each_env_has_steps(manager, key_path, count):
+    for env_id in range(manager._env.num_envs):
+        node = manager.get_episode(env_id).data
+        for part in key_path.split("/"):
+            node = node[part]
+        assert len(node) == count, (env_id, key_path)
+
+
+def test_bfloat16_is_rejected_at_record_time_and_nothing_is_recorded(tmp_path):
+    manager, _ = make_manager(tmp_path)
+    with pytest.raises(TypeError, match=r"'obs/half'.*dtype torch\.bfloat16"):
+        manager.add_to_episodes("obs", {"ok": torch.zeros(4, 2), "half": torch.zeros(4, 2, dtype=torch.bfloat16)})
+    assert all(manager.get_episode(env_id).is_empty() for env_id in range(4))
+    manager.close()
+
+
+def test_shape_change_is_rejected_naming_key_env_and_shapes_and_nothing_is_recorded(tmp_path):
+    manager, _ = make_manager(tmp_path)
+    manager.add_to_episodes("obs", {"a": torch.zeros(4, 1), "b": torch.zeros(4, 3)})
+    # a new shape of obs/b for envs 1 and 2: the error names the first env checked, the key and both shapes
+    message = re.escape(
+        "Recorded value for key 'obs/b' of env 1 has shape (5,) and dtype torch.float32, but earlier steps have"
+        " shape (3,) and dtype torch.float32."
+    )
+    with pytest.raises(ValueError, match=message):
+        manager.add_to_episodes("obs", {"a": torch.zeros(2, 1), "b": torch.zeros(2, 5)}, [1, 2])
+    _assert_each_env_has_steps(manager, "obs/a", 1)
+    _assert_each_env_has_steps(manager, "obs/b", 1)
+    with pytest.raises(ValueError, match=r"'obs/a' of env 0 has shape \(1,\) and dtype torch\.float64"):
+        manager.add_to_episodes("obs/a", torch.zeros(4, 1, dtype=torch.float64))
+    _assert_each_env_has_steps(manager, "obs/a", 1)
+    manager.close()
+
+
+def test_key_used_as_tensor_and_as_group_is_rejected_and_nothing_is_recorded(tmp_path):
+    manager, _ = make_manager(tmp_path)
+    manager.add_to_episodes("obs/pos", torch.zeros(4, 3))
+    with pytest.raises(ValueError, match="'obs' of env 0 as a tensor: it is already recorded as a group"):
+        manager.add_to_episodes("obs", torch.zeros(4, 3))
+    with pytest.raises(ValueError, match="'obs/pos/x' of env 0.*'obs/pos' is already recorded as a tensor"):
+        manager.add_to_episodes("obs", {"pos": {"x": torch.zeros(4, 1)}, "new": torch.zeros(4, 1)})
+    for env_id in range(4):
+        assert list(manager.get_episode(env_id).data["obs"]) == ["pos"]
+    _assert_each_env_has_steps(manager, "obs/pos", 1)
+    manager.close()
+
+
+def test_a_term_recording_a_bad_value_fails_the_step_and_names_the_key(tmp_path):
+    class HalfTerm(RecorderTerm):
+        def record_post_step(self):
+            return "obs", {"half": torch.zeros(self._env.num_envs, 2, dtype=torch.bfloat16)}
+
+    @configclass
+    class HalfCfg(RecorderManagerBaseCfg):
+        record_half = RecorderTermCfg(class_type=HalfTerm)
+
+    manager = RecorderManager(HalfCfg(dataset_export_dir_path=str(tmp_path)), EnvDouble())
+    with pytest.raises(TypeError, match="'obs/half' of env 0 has dtype torch.bfloat16"):
+        manager.record_post_step()
+    assert all(manager.get_episode(env_id).is_empty() for env_id in range(4))
+    manager.close()
+
+
+"""
+Owned rows, demo ids, closed managers.
+"""
+
+
+def test_each_episode_owns_its_row(tmp_path):
+    manager, _ = make_manager(tmp_path)
+    batch = torch.arange(4 * 256, dtype=torch.float32).reshape(4, 256)
+    manager.add_to_episodes("obs", {"big": batch, "nested": {"x": batch[:, :3]}})
+    for env_id in range(4):
+        for row in (
+            manager.get_episode(env_id).data["obs"]["big"][0],
+            manager.get_episode(env_id).data["obs"]["nested"]["x"][0],
+        ):
+            # the stored row is its own storage: it keeps no other env's row alive
+            assert row.untyped_storage().nbytes() == row.nbytes
+            assert row.untyped_storage().data_ptr() != batch.untyped_storage().data_ptr()
+        assert torch.equal(manager.get_episode(env_id).data["obs"]["big"][0], batch[env_id])
+    manager.close()
+
+
+def test_demo_ids_given_as_tensors_are_checked_like_lists(tmp_path):
+    manager, _ = make_manager(tmp_path)
+    record_steps(manager, 1)
+    with pytest.raises(ValueError, match=re.escape("demo_ids must be unique. Found duplicates: [1, 3]")):
+        manager.export_episodes(demo_ids=torch.tensor([1, 3, 1, 3]))
+    with pytest.raises(ValueError, match=re.escape("demo_ids must be unique. Found duplicates: [5]")):
+        manager.export_episodes(demo_ids=np.array([5, 5, 6, 7]))
+    with pytest.raises(ValueError, match=re.escape("Length of demo_ids (3) must match length of env_ids (2)")):
+        manager.export_episodes(torch.tensor([0, 1]), demo_ids=torch.tensor([1, 2, 3]))
+    assert all(not manager.get_episode(env_id).is_empty() for env_id in range(4))
+    manager.export_episodes([2, 0], demo_ids=torch.tensor([20, 0]))
+    manager.export_episodes([1, 3], demo_ids=np.array([11, 33]))
+    manager.close()
+    demos = read_demos(tmp_path / "dataset.hdf5")
+    assert sorted(demos) == ["demo_0", "demo_11", "demo_20", "demo_33"]
+    with h5py.File(tmp_path / "dataset.hdf5", "r") as file:
+        assert [int(file[f"data/demo_{i}/obs/value"][0, 0]) for i in (20, 0, 11, 33)] == [2, 0, 1, 3]
+
+
+def test_export_after_close_raises(tmp_path):
+    manager, _ = make_manager(tmp_path)
+    record_steps(manager, 1)
+    manager.export_episodes([0])
+    manager.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        manager.export_episodes()
+    with pytest.raises(RuntimeError, match="closed"):
+        manager.record_pre_reset([1], force_export_or_skip=True)
+    manager.flush()  # nothing left to wait for
+    manager.close()
+    assert read_demos(tmp_path / "dataset.hdf5") == {"demo_0": 1}
+    assert manager.exported_failed_episode_count == 1
+
+
 def test_statistics_count_whole_export_calls(tmp_path):
     manager, _ = make_manager(tmp_path)
     record_steps(manager, 2)
     manager.export_episodes()
     stats = manager.writer_statistics
     assert stats.episodes_written == 4 and stats.bytes_written > 0
-    assert stats.export_seconds >= stats.submit_seconds > 0
+    # the manager times whole export calls itself; the writer's statistics have no export time any more
+    assert manager.export_seconds >= stats.submit_seconds > 0
+    assert not hasattr(stats, "export_seconds")
     manager.close()

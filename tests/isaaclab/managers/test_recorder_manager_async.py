@@ -100,6 +100,8 @@ def test_sync_and_async_files_are_identical(tmp_path, recorder, data_env, mode, 
             dataset_file_handler_class_type=handler_class(delay_s=0.002 if async_write else 0.0),
         )
         _run_scenario(manager, env, use_demo_ids)
+        # episodes are counted once written: in async mode, wait for the writer before reading the counts
+        manager.flush()
         counts = (manager.exported_successful_episode_count, manager.exported_failed_episode_count)
         manager.close()
         main, failed = _files(out)
@@ -300,6 +302,38 @@ def test_tensor_added_without_clone_is_snapshotted_at_export(recorder, tmp_path)
     assert_demo_equals(_files(tmp_path)[0], "demo_0", expected)
 
 
+@pytest.mark.parametrize("device", _devices())
+@pytest.mark.parametrize("offload", [False, True], ids=["no_offload", "offload"])
+@pytest.mark.parametrize("async_write", [False, True], ids=["sync", "async"])
+def test_exported_rows_keep_no_other_env_rows_alive(recorder, data_env, tmp_path, device, offload, async_write):
+    handler = handler_class()
+    manager, env = recorder(
+        env=data_env(num_envs=4, device=device),
+        async_write=async_write,
+        early_cpu_offload=offload,
+        dataset_file_handler_class_type=handler,
+    )
+    manager.record_post_reset(None)
+    steps = record_steps(manager, env, 3)
+    manager.record_post_reset([1, 3])  # a second initial state, from a view of only some rows
+    manager.export_episodes()
+    manager.flush()
+    row_storage = handler.instances[0].row_storage
+    # every exported episode was handed over with its rows; each row is its own storage, exactly its size
+    assert len(row_storage) == 4
+    for env_id, rows in enumerate(row_storage):
+        assert len(rows) == 5 * 3 + (2 if env_id in (1, 3) else 1)
+        assert all(nbytes == storage_nbytes for nbytes, storage_nbytes in rows), (env_id, rows)
+    manager.close()
+    path = _files(tmp_path)[0]
+    for env_id in range(4):
+        expected = expected_demo(steps, env_id, initial_reset=1)
+        if env_id in (1, 3):
+            key = "initial_state/articulation/robot/joint_position"
+            expected[key] = np.stack([expected[key][0], helpers.expected_initial_state(env_id, 2)])
+        assert_demo_equals(path, f"demo_{env_id}", expected)
+
+
 """
 3. Back-pressure.
 """
@@ -317,8 +351,11 @@ def test_export_does_not_wait_for_the_write_while_the_queue_has_room(recorder, d
     stats = manager.writer_statistics
     assert held < 0.2, f"export_episodes held the caller {held:.3f} s although the queue had room"
     assert stats.episodes_written == 0 and stats.episodes_queued == 3 and stats.blocked_seconds == 0.0
+    # an episode is counted once the writer has written it, not when it is queued
+    assert manager.exported_successful_episode_count + manager.exported_failed_episode_count == 0
     manager.flush()
     assert manager.writer_statistics.episodes_written == 3
+    assert manager.exported_successful_episode_count + manager.exported_failed_episode_count == 3
     # the HDF5 work ran on the writer thread, not on the caller's
     assert handler.instances[0].write_threads == {WRITER_THREAD}
 
@@ -435,10 +472,10 @@ def test_writer_failure_surfaces_at_the_next_call(recorder, tmp_path, surface):
     fail_index = 5
     handler = handler_class(delay_s=0.03, fail_at={fail_index})
     manager, env = recorder(async_write=True, async_queue_size=16, dataset_file_handler_class_type=handler)
-    expected = {}
-    for round_index in range(2):
+    exported = []  # (steps, env id) of every exported episode, in export (and write) order
+    for _ in range(2):
         steps = record_steps(manager, env, 2)
-        expected.update({f"demo_{4 * round_index + e}": expected_demo(steps, e) for e in range(4)})
+        exported.extend((steps, env_id) for env_id in range(4))
         manager.export_episodes()
     assert wait_until(lambda: manager.writer_statistics.episodes_failed >= 1, timeout_s=10)
     # new episodes are being recorded when the error surfaces
@@ -456,7 +493,9 @@ def test_writer_failure_surfaces_at_the_next_call(recorder, tmp_path, surface):
             np.testing.assert_array_equal(
                 torch.stack(episode.data["actions"]).numpy(), expected_demo(pending_steps, env_id)["actions"]
             )
-        assert manager.exported_successful_episode_count + manager.exported_failed_episode_count == 8
+        # the writer still writes what was queued behind the failure; the failed episode is never counted
+        assert wait_until(lambda: manager.writer_statistics.episodes_queued == 0, timeout_s=10)
+        assert manager.exported_successful_episode_count + manager.exported_failed_episode_count == 7
     elif surface == "flush":
         with pytest.raises(EpisodeWriteError) as info:
             manager.flush()
@@ -471,19 +510,116 @@ def test_writer_failure_surfaces_at_the_next_call(recorder, tmp_path, surface):
         assert "injected write failure" in str(error.__cause__)
         assert _not_written_count(error) == 1
     assert manager.writer_statistics.episodes_failed == 1
+    assert manager.writer_statistics.episodes_written == 7
+    # an episode whose write failed is not counted; every written one is
+    assert manager.exported_successful_episode_count + manager.exported_failed_episode_count == 7
+    # the failed write was env 1's episode of the second export
+    assert handler.instances[0].failed_env_ids == [exported[fail_index][1]] == [1]
 
     path = _files(tmp_path)[0]
     with h5py.File(path, "r") as file:  # closed properly: plain h5py opens it
         names = set(file["data"].keys())
         total = int(file["data"].attrs["total"])
-    for index in range(fail_index):
-        assert_demo_equals(path, f"demo_{index}", expected[f"demo_{index}"])
-    assert f"demo_{fail_index}" not in names
+    # the failed write published nothing and left no hole: the later episodes took the next names
+    written = [item for index, item in enumerate(exported) if index != fail_index]
+    assert demo_names(path) == [f"demo_{i}" for i in range(len(written))] == handler.instances[0].written_names
+    for index, (steps, env_id) in enumerate(written):
+        assert_demo_equals(path, f"demo_{index}", expected_demo(steps, env_id))
     # every exported episode is either in the file or counted as not written
     assert len(names) + _not_written_count(errors[-1]) == 8
-    for name in names:
-        assert_demo_equals(path, name, expected[name])
     assert total == 2 * len(names)
+
+
+def test_sync_failed_write_leaves_no_gap_and_is_not_counted(recorder, tmp_path):
+    handler = handler_class(fail_at={1})
+    manager, env = recorder(async_write=False, dataset_file_handler_class_type=handler)
+    steps = record_steps(manager, env, 2)
+    # the second write (env 1) fails: in sync mode the export that wrote it raises, chained to the write's error
+    with pytest.raises(EpisodeWriteError) as info:
+        manager.export_episodes()
+    assert isinstance(info.value.__cause__, OSError)
+    assert "demo_1 (env 1)" in str(info.value) and "injected write failure at episode index 1" in str(info.value)
+    assert _not_written_count(info.value) == 1
+    assert manager.exported_successful_episode_count + manager.exported_failed_episode_count == 1
+    stats = manager.writer_statistics
+    assert stats.episodes_written == 1 and stats.episodes_failed == 1 and stats.episodes_queued == 0
+    # the export stopped at the failure: env 0 is exported; env 1 (not written) and envs 2 and 3 are still recorded
+    assert manager.get_episode(0).is_empty()
+    for env_id in (1, 2, 3):
+        np.testing.assert_array_equal(
+            torch.stack(manager.get_episode(env_id).data["actions"]).numpy(), expected_demo(steps, env_id)["actions"]
+        )
+    manager.export_episodes([2, 3])
+    manager.export_episodes([1])
+    assert manager.exported_successful_episode_count + manager.exported_failed_episode_count == 4
+    manager.close()  # the failure was the caller's already: close does not raise it again
+    path = _files(tmp_path)[0]
+    # the failed write published nothing and left no hole: the later episodes took the next names
+    assert demo_names(path) == ["demo_0", "demo_1", "demo_2", "demo_3"] == handler.instances[0].written_names
+    for index, env_id in enumerate([0, 2, 3, 1]):
+        assert_demo_equals(path, f"demo_{index}", expected_demo(steps, env_id))
+    with h5py.File(path, "r") as file:
+        assert file["data"].attrs["total"] == 4 * 2
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    "mode", [DatasetExportMode.EXPORT_ALL, DatasetExportMode.EXPORT_SUCCEEDED_FAILED_IN_SEPARATE_FILES]
+)
+def test_async_failed_write_leaves_no_gap_and_is_not_counted(recorder, tmp_path, mode):
+    handler = handler_class(delay_s=0.01, fail_at={1})
+    manager, env = recorder(async_write=True, dataset_export_mode=mode, dataset_file_handler_class_type=handler)
+    steps = record_steps(manager, env, 2)
+    manager.set_success_to_episodes(None, torch.tensor([True, True, True, False]))
+    manager.export_episodes()  # all four are queued: the failure comes later, on the writer thread
+    assert all(manager.get_episode(env_id).is_empty() for env_id in range(4))
+    with pytest.raises(EpisodeWriteError) as info:
+        manager.flush()
+    assert "injected write failure at episode index 1 (env 1)" in str(info.value)
+    assert _not_written_count(info.value) == 1
+    # the episodes written are counted, the failed one (env 1, succeeded) is not
+    assert manager.exported_successful_episode_count == 2
+    assert manager.exported_failed_episode_count == 1
+    with pytest.raises(EpisodeWriteError):
+        manager.close()
+    main, failed = _files(tmp_path)
+    assert demo_names(main) == ["demo_0", "demo_1"] + (["demo_2"] if mode == DatasetExportMode.EXPORT_ALL else [])
+    for index, env_id in enumerate([0, 2, 3] if mode == DatasetExportMode.EXPORT_ALL else [0, 2]):
+        assert_demo_equals(main, f"demo_{index}", expected_demo(steps, env_id))
+    if mode != DatasetExportMode.EXPORT_ALL:
+        assert demo_names(failed) == ["demo_0"]
+        assert_demo_equals(failed, "demo_0", expected_demo(steps, 3))
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("async_write", [False, True], ids=["sync", "async"])
+def test_close_closes_every_file_and_raises_episode_write_error_when_one_fails_to_close(
+    recorder, tmp_path, async_write
+):
+    handler = handler_class(delay_s=0.01 if async_write else 0.0, fail_close=True)
+    manager, env = recorder(
+        async_write=async_write,
+        dataset_export_mode=DatasetExportMode.EXPORT_SUCCEEDED_FAILED_IN_SEPARATE_FILES,
+        dataset_file_handler_class_type=handler,
+    )
+    steps = record_steps(manager, env, 2)
+    manager.set_success_to_episodes(None, torch.tensor([True, False, True, False]))
+    manager.export_episodes()
+    with pytest.raises(EpisodeWriteError, match="Closing the dataset file .*dataset.hdf5' failed") as info:
+        manager.close()
+    assert isinstance(info.value.__cause__, OSError) and "injected close failure" in str(info.value.__cause__)
+    manager.close()  # idempotent once closed
+    with pytest.raises(RuntimeError, match="closed"):
+        manager.export_episodes()
+    # both files were closed although the first one failed, and everything exported was written first
+    assert [instance.file_path for instance in handler.instances] == [None, None]
+    main, failed = _files(tmp_path)
+    for path, env_ids in ((main, [0, 2]), (failed, [1, 3])):
+        with h5py.File(path, "a") as file:  # closed: plain h5py may open it for writing
+            assert len(file["data"]) == 2
+        for index, env_id in enumerate(env_ids):
+            assert_demo_equals(path, f"demo_{index}", expected_demo(steps, env_id))
+    assert manager.exported_successful_episode_count == 2 and manager.exported_failed_episode_count == 2
 
 
 @pytest.mark.timeout(30)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 import threading
 import time
@@ -26,7 +27,11 @@ WRITER_THREAD = "isaaclab-episode-writer"
 
 
 class MemoryHandler(DatasetFileHandlerBase):
-    """An in-memory handler that logs every call (with the calling thread), and can be slowed, gated or made to fail."""
+    """An in-memory handler that logs every call (with the calling thread), and can be slowed, gated or made to fail.
+
+    Like the HDF5 handler, names of the running count are given at write time, so a failed write leaves no gap.
+    Each written episode is logged by name and by its tag (the env id :func:`make_job` gives it: the job's index).
+    """
 
     def __init__(self, delay_s: float = 0.0, fail_at=(), gate: threading.Event | None = None) -> None:
         self.delay_s = delay_s
@@ -34,6 +39,7 @@ class MemoryHandler(DatasetFileHandlerBase):
         self.gate = gate
         self.calls: list[tuple] = []
         self.written: list[str] = []
+        self.tags: list[int | None] = []
         self.env_args: dict = {}
         self.flushes = 0
         self._writes = 0
@@ -59,13 +65,7 @@ class MemoryHandler(DatasetFileHandlerBase):
         self.calls.append(("add_env_args", dict(env_args), threading.current_thread().name))
         self.env_args.update(env_args)
 
-    def reserve_episode_name(self, demo_id=None):
-        name = f"demo_{demo_id if demo_id is not None else self._count}"
-        if demo_id is None:
-            self._count += 1
-        return name
-
-    def _write(self, name, episode, compression):
+    def write_episode(self, episode, demo_id=None, dataset_compression=True):
         index = self._writes
         self._writes += 1
         self.in_write.set()
@@ -76,14 +76,12 @@ class MemoryHandler(DatasetFileHandlerBase):
         if index in self.fail_at:
             raise OSError(f"injected failure of write {index}")
         episode.pre_export()  # stacking happens where the write happens
-        self.calls.append(("write", name, compression, threading.current_thread().name))
+        name = f"demo_{self._count if demo_id is None else demo_id}"
+        if demo_id is None:
+            self._count += 1
+        self.calls.append(("write", name, dataset_compression, threading.current_thread().name))
         self.written.append(name)
-
-    def write_reserved_episode(self, episode_name, episode, dataset_compression=True):
-        self._write(episode_name, episode, dataset_compression)
-
-    def write_episode(self, episode, demo_id=None, dataset_compression=True):
-        self._write(f"unreserved_{demo_id}", episode, dataset_compression)
+        self.tags.append(episode.env_id)
 
     def load_episode(self, episode_name, device):
         return None
@@ -104,8 +102,10 @@ def make_episode(value: float = 0.0, steps: int = 2, width: int = 4) -> EpisodeD
 
 
 def make_job(handler, index: int, nbytes_width: int = 4, **kwargs) -> EpisodeWriteJob:
-    kwargs.setdefault("episode_name", f"demo_{index}")
-    return EpisodeWriteJob(file_handler=handler, episode=make_episode(index, width=nbytes_width), **kwargs)
+    """A job of one episode tagged ``index`` (its env id), written under the handler's next running name."""
+    episode = make_episode(index, width=nbytes_width)
+    episode.env_id = index
+    return EpisodeWriteJob(file_handler=handler, episode=episode, **kwargs)
 
 
 def writer_threads() -> list[threading.Thread]:
@@ -134,12 +134,19 @@ Construction.
 
 
 @pytest.mark.parametrize(
-    "episodes, max_bytes", [(0, 1024), (-1, 1024), (1, 0), (1, -5)], ids=["zero", "negative", "zero_b", "neg_b"]
+    "episodes, max_bytes, message",
+    [
+        (0, 1024, "The writer's queue must hold at least one episode, got 0."),
+        (-1, 1024, "The writer's queue must hold at least one episode, got -1."),
+        (1, 0, "The writer's queue byte bound must be positive, got 0."),
+        (1, -5, "The writer's queue byte bound must be positive, got -5."),
+    ],
+    ids=["zero", "negative", "zero_b", "neg_b"],
 )
 @pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
-def test_bad_bounds_raise_value_error(asynchronous, episodes, max_bytes):
+def test_bad_bounds_raise_value_error(asynchronous, episodes, max_bytes, message):
     before = len(writer_threads())
-    with pytest.raises(ValueError, match="max_queue_episodes|max_queue_bytes"):
+    with pytest.raises(ValueError, match=re.escape(message)):
         EpisodeWriter(asynchronous=asynchronous, max_queue_episodes=episodes, max_queue_bytes=max_bytes)
     assert len(writer_threads()) == before  # no thread was started for a rejected writer
 
@@ -171,9 +178,10 @@ def test_sync_writes_inline_in_order_on_the_caller_thread(writers):
     caller = threading.current_thread().name
     assert {call[-1] for call in handler.calls} == {caller}
     assert handler.flushes == 5  # flushed after each episode
+    assert handler.tags == list(range(5))
     stats = writer.statistics
     assert stats.episodes_submitted == stats.episodes_written == 5
-    assert stats.episodes_queued == 0 and stats.bytes_queued == 0 and stats.peak_queue_depth == 0
+    assert stats.episodes_queued == 0 and stats.bytes_queued == 0
     assert stats.bytes_written == sum(job.nbytes for job in jobs) == 5 * 2 * 4 * 4
     assert stats.write_seconds >= 5 * 0.002 and stats.submit_seconds >= stats.write_seconds
     assert stats.blocked_seconds == 0.0
@@ -185,15 +193,38 @@ def test_sync_writes_inline_in_order_on_the_caller_thread(writers):
     assert writer.statistics.episodes_submitted == 5
 
 
-def test_sync_write_error_propagates_directly(writers):
+def test_sync_mode_never_queues(writers):
+    """Nothing ever waits in synchronous mode: the queue statistics stay at zero (as before the one-path rewrite)."""
+    handler = MemoryHandler()
+    writer = writers(asynchronous=False)
+    for index in range(3):
+        writer.submit(make_job(handler, index))
+    stats = writer.statistics
+    assert stats.episodes_written == 3
+    assert stats.peak_queue_depth == 0 and stats.peak_queue_bytes == 0
+    assert stats.blocked_seconds == 0.0
+
+
+def test_sync_write_error_is_raised_at_once_chained(writers):
     handler = MemoryHandler(fail_at={1})
     writer = writers(asynchronous=False)
     writer.submit(make_job(handler, 0))
-    with pytest.raises(OSError, match="injected failure of write 1"):
+    with pytest.raises(EpisodeWriteError) as info:
         writer.submit(make_job(handler, 1))
+    # raised by the submit that failed, chained to the write's own error, naming the episode and the count
+    assert isinstance(info.value.__cause__, OSError)
+    assert "injected failure of write 1" in str(info.value.__cause__)
+    assert "the next demo (env 1): OSError: injected failure of write 1" in str(info.value)
+    assert _not_written(info.value) == 1
     assert writer.statistics.episodes_failed == 1 and writer.statistics.episodes_written == 1
     writer.submit(make_job(handler, 2))  # inline mode keeps writing; the caller saw the error
-    assert handler.written == ["demo_0", "demo_2"]
+    # the failed write published nothing and took no name: episode 2 is demo_1
+    assert handler.written == ["demo_0", "demo_1"] and handler.tags == [0, 2]
+    stats = writer.statistics
+    assert stats.episodes_submitted == 3 and stats.episodes_written == 2 and stats.episodes_failed == 1
+    assert stats.episodes_queued == 0 and stats.bytes_queued == 0
+    writer.flush()  # the error was the caller's already: it is not raised again
+    writer.close()
 
 
 """
@@ -208,7 +239,7 @@ def test_async_writes_in_submission_order_on_the_writer_thread(writers):
     for job in jobs:
         writer.submit(job)
     writer.flush()
-    assert handler.written == [f"demo_{i}" for i in range(200)]
+    assert handler.written == [f"demo_{i}" for i in range(200)] and handler.tags == list(range(200))
     assert {call[-1] for call in handler.calls} == {WRITER_THREAD}
     stats = writer.statistics
     assert stats.episodes_submitted == stats.episodes_written == 200
@@ -288,7 +319,7 @@ def test_full_queue_blocks_submit_until_there_is_room(writers):
     assert outcome["seconds"] >= 0.15
     writer.flush()
     stats = writer.statistics
-    assert handler.written == ["demo_0", "demo_1", "demo_2"]
+    assert handler.written == ["demo_0", "demo_1", "demo_2"] and handler.tags == [0, 1, 2]
     assert stats.peak_queue_depth == 2 and stats.blocked_seconds >= 0.15
 
 
@@ -310,7 +341,7 @@ def test_byte_bound_blocks_and_an_oversized_episode_is_accepted_alone(writers):
     writer.submit(big)  # larger than the bound: accepted once the queue is empty
     writer.flush()
     stats = writer.statistics
-    assert handler.written == ["demo_0", "demo_1", "demo_2"]
+    assert handler.written == ["demo_0", "demo_1", "demo_2"] and handler.tags == [0, 1, 2]
     assert stats.peak_queue_depth == 1 and stats.peak_queue_bytes == big.nbytes
     assert stats.blocked_seconds >= 0.15
 
@@ -322,7 +353,7 @@ def test_close_drains_joins_and_is_idempotent(writers):
         writer.submit(make_job(handler, index))
     before = len(writer_threads())
     writer.close()
-    assert handler.written == [f"demo_{i}" for i in range(10)]
+    assert handler.written == [f"demo_{i}" for i in range(10)] and handler.tags == list(range(10))
     assert len(writer_threads()) == before - 1
     writer.close()
     writer.flush()  # a closed writer has nothing left to wait for
@@ -331,17 +362,80 @@ def test_close_drains_joins_and_is_idempotent(writers):
     assert writer.statistics.episodes_submitted == 10 and writer.statistics.episodes_written == 10
 
 
-def test_env_args_are_merged_before_the_episode_and_unreserved_jobs_use_write_episode(writers):
-    handler = MemoryHandler()
-    writer = writers(asynchronous=True)
-    writer.submit(make_job(handler, 0, env_args={"sim_args": {"dt": 0.01}}))
-    writer.submit(make_job(handler, 1, episode_name=None, demo_id=7, dataset_compression=False))
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_env_args_are_merged_before_the_episode_and_write_episode_gets_id_and_compression(writers, asynchronous):
+    handler, other = MemoryHandler(), MemoryHandler()
+    written = []
+    writer = writers(asynchronous=asynchronous)
+    writer.submit(
+        make_job(
+            handler,
+            0,
+            env_args=[(handler, {"sim_args": {"dt": 0.01}}), (other, {"lang": "stack"})],
+            on_written=lambda: written.append((len(handler.written), handler.flushes)),
+        )
+    )
+    writer.submit(make_job(handler, 1, demo_id=7, dataset_compression=False))
     writer.flush()
     kinds = [call[0] for call in handler.calls]
     assert kinds == ["add_env_args", "write", "flush", "write", "flush"]
-    assert handler.env_args == {"sim_args": {"dt": 0.01}}
+    assert handler.env_args == {"sim_args": {"dt": 0.01}} and other.env_args == {"lang": "stack"}
+    assert [call[0] for call in other.calls] == ["add_env_args"]  # metadata only: nothing written to it
     assert handler.calls[1][1:3] == ("demo_0", True)
-    assert handler.calls[3][1:3] == ("unreserved_7", False)
+    assert handler.calls[3][1:3] == ("demo_7", False)
+    # on_written ran once, after the episode was written and flushed
+    assert written == [(1, 1)]
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_metadata_only_job_merges_env_args_and_is_not_an_episode(writers, asynchronous):
+    handler = MemoryHandler()
+    called = []
+    writer = writers(asynchronous=asynchronous)
+    job = EpisodeWriteJob(
+        file_handler=handler, episode=None, env_args=[(handler, {"round": 1})], on_written=lambda: called.append(1)
+    )
+    assert job.nbytes == 0
+    writer.submit(job)
+    writer.flush()
+    assert [call[0] for call in handler.calls] == ["add_env_args", "flush"]
+    assert handler.env_args == {"round": 1} and handler.written == []
+    assert called == [1]
+    stats = writer.statistics
+    assert stats.episodes_submitted == stats.episodes_written == stats.episodes_queued == 0
+    assert stats.bytes_written == 0 and stats.episodes_failed == 0
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_on_written_is_not_called_for_a_failed_write(writers, asynchronous):
+    handler = MemoryHandler(fail_at={0})
+    called = []
+    writer = writers(asynchronous=asynchronous)
+    with contextlib.suppress(OSError, EpisodeWriteError):
+        writer.submit(make_job(handler, 0, on_written=lambda: called.append(0)))
+        writer.flush()
+    assert called == [] and handler.written == []
+    assert writer.statistics.episodes_failed == 1
+
+
+def test_statistics_have_no_export_time():
+    # the recorder manager times its export calls itself (RecorderManager.export_seconds)
+    assert "export_seconds" not in {field.name for field in dataclasses.fields(WriterStatistics)}
+    assert not hasattr(EpisodeWriter, "add_export_seconds")
+
+
+def test_job_description_names_the_demo_and_the_env(tmp_path):
+    handler = MemoryHandler()
+    assert make_job(handler, 3).description == "the next demo (env 3)"
+    assert make_job(handler, 3, demo_id=12).description == "demo_12 (env 3)"
+    # a name reserved at export is only used in messages; the write itself gets demo_id
+    assert make_job(handler, 3, demo_id=12, episode_name="demo_12").description == "demo_12 (env 3)"
+    assert make_job(handler, 4, episode_name="demo_7").description == "demo_7 (env 4)"
+    hdf5 = HDF5DatasetFileHandler()
+    hdf5.create(str(tmp_path / "named"))
+    job = EpisodeWriteJob(file_handler=hdf5, episode=None)
+    assert job.description == f"the next demo (env None) of '{tmp_path / 'named.hdf5'}'"
+    hdf5.close()
 
 
 """
@@ -367,7 +461,8 @@ def test_write_error_surfaces_chained_at_flush_submit_and_close(writers):
         writer.flush()
     assert isinstance(flushed.value.__cause__, OSError)
     assert "injected failure of write 1" in str(flushed.value)
-    assert "demo_1" in str(flushed.value)
+    # the failed job is named by its episode (names of the running count are given only at write time)
+    assert "the next demo (env 1)" in str(flushed.value)
     assert _not_written(flushed.value) == 1
     # the writer takes no more jobs after a failure
     with pytest.raises(EpisodeWriteError) as submitted:
@@ -379,7 +474,8 @@ def test_write_error_surfaces_chained_at_flush_submit_and_close(writers):
     assert closed.value.__cause__ is flushed.value.__cause__
     stats = writer.statistics
     assert stats.episodes_failed == 1 and stats.episodes_written == 2 and stats.episodes_queued == 0
-    assert "demo_1" not in handler.written
+    # episode 1 is not in the file, and episode 2 moved down into its name: no gap
+    assert handler.tags == [0, 2] and handler.written == ["demo_0", "demo_1"]
     assert len(handler.written) + _not_written(closed.value) == 3
 
 
@@ -406,14 +502,15 @@ def test_async_writer_with_the_hdf5_handler(tmp_path, writers):
     handler.create(str(tmp_path / "data"), env_name="Writer-v0")
     writer = writers(asynchronous=True, max_queue_episodes=3)
     for index in range(12):
+        assert handler.reserve_episode_name() == f"demo_{index}"
         job = EpisodeWriteJob(
             file_handler=handler,
             episode=make_episode(index, steps=3),
-            episode_name=handler.reserve_episode_name(),
-            env_args={"round": index},
+            env_args=[(handler, {"round": index})],
         )
         writer.submit(job)
     writer.close()
+    assert handler.get_num_episodes() == 12
     handler.close()
     with h5py.File(tmp_path / "data.hdf5", "r") as file:
         data = file["data"]
@@ -423,3 +520,33 @@ def test_async_writer_with_the_hdf5_handler(tmp_path, writers):
             assert data[f"demo_{index}"].attrs["num_samples"] == 3
         assert data.attrs["total"] == 36
         assert '"round": 11' in data.attrs["env_args"] and '"env_name": "Writer-v0"' in data.attrs["env_args"]
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_failed_write_leaves_no_gap_with_the_hdf5_handler(tmp_path, writers, asynchronous):
+    handler = HDF5DatasetFileHandler()
+    handler.create(str(tmp_path / "data"))
+    bad = EpisodeData()
+    bad.append_owned("actions", torch.zeros(4))
+    bad.append_owned("actions", torch.zeros(5))  # cannot be stacked: the write fails
+    episodes = [make_episode(0, steps=1), bad, make_episode(2, steps=3)]
+    writer = writers(asynchronous=asynchronous)
+    for episode in episodes:
+        handler.reserve_episode_name()
+        if asynchronous or episode is not bad:
+            writer.submit(EpisodeWriteJob(file_handler=handler, episode=episode))
+        else:
+            with pytest.raises(EpisodeWriteError):
+                writer.submit(EpisodeWriteJob(file_handler=handler, episode=episode))
+    if asynchronous:
+        with pytest.raises(EpisodeWriteError):
+            writer.close()
+    stats = writer.statistics
+    assert stats.episodes_written == 2 and stats.episodes_failed == 1
+    assert sorted(handler.get_episode_names()) == ["demo_0", "demo_1"] and handler.get_num_episodes() == 2
+    assert handler.reserve_episode_name() == "demo_2"
+    handler.close()
+    with h5py.File(tmp_path / "data.hdf5", "r") as file:
+        np.testing.assert_array_equal(file["data/demo_0/actions"][:, 0], [0])
+        np.testing.assert_array_equal(file["data/demo_1/actions"][:, 0], [2, 3, 4])
+        assert file["data"].attrs["total"] == 4

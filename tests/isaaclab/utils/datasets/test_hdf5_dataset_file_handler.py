@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from isaaclab.utils.datasets import EpisodeData, HDF5DatasetFileHandler
+from isaaclab.utils.datasets.hdf5_dataset_file_handler import DATASET_FORMAT_VERSION
 
 
 def make_episode(num_steps: int = 5, seed: int | None = 7, success: bool | None = True) -> EpisodeData:
@@ -35,7 +36,7 @@ def test_create_appends_extension_and_writes_layout(tmp_path, handler):
     path = tmp_path / "dataset.hdf5"
     assert handler.file_path == str(path)
     with h5py.File(path, "r") as file:
-        assert file.attrs["format_version"] == 1
+        assert file.attrs["format_version"] == DATASET_FORMAT_VERSION == 1
         assert file["data"].attrs["total"] == 0
         assert json.loads(file["data"].attrs["env_args"]) == {"env_name": "Isaac-Test-v0", "type": 2}
 
@@ -56,8 +57,13 @@ def test_create_on_a_directory_and_twice_are_errors(tmp_path, handler):
     (tmp_path / "folder.hdf5").mkdir()
     with pytest.raises(IsADirectoryError, match="folder.hdf5"):
         HDF5DatasetFileHandler().create(str(tmp_path / "folder.hdf5"))
-    with pytest.raises(RuntimeError, match="already has the file"):
+    with pytest.raises(RuntimeError, match="already in use"):
         handler.create(str(tmp_path / "other"))
+    with pytest.raises(RuntimeError, match="already in use"):
+        handler.open(str(tmp_path / "dataset.hdf5"))
+    # the handler still has its own file, and nothing else was created
+    assert handler.file_path == str(tmp_path / "dataset.hdf5")
+    assert not (tmp_path / "other.hdf5").exists()
 
 
 def test_write_episode_layout_and_attrs(tmp_path, handler):
@@ -101,16 +107,42 @@ def test_custom_demo_ids_do_not_advance_the_count_and_duplicates_raise(handler):
     assert handler.get_num_episodes() == 2
 
 
-def test_reserved_names_are_unique_and_required(handler):
+def test_reserved_names_are_unique_and_written_by_write_episode(handler):
     first = handler.reserve_episode_name()
     second = handler.reserve_episode_name()
     assert (first, second) == ("demo_0", "demo_1")
+    # reserving only reserves: nothing is in the file yet
+    assert handler.get_episode_names() == [] and handler.get_num_episodes() == 0
     with pytest.raises(ValueError, match="demo_1"):
         handler.reserve_episode_name(1)
-    with pytest.raises(KeyError, match="demo_7"):
-        handler.write_reserved_episode("demo_7", make_episode())
-    handler.write_reserved_episode(second, make_episode())
-    assert handler.get_episode_names() == ["demo_1"]
+    # a custom id may not take a name reserved for the running count either
+    with pytest.raises(ValueError, match="demo_0"):
+        handler.write_episode(make_episode(), demo_id=0)
+    assert handler.get_episode_names() == []
+    # the ordinary write takes the reservations, in order
+    handler.write_episode(make_episode())
+    assert handler.get_episode_names() == ["demo_0"]
+    handler.write_episode(make_episode())
+    assert sorted(handler.get_episode_names()) == ["demo_0", "demo_1"]
+    # custom ids: reserved once, written with write_episode, then taken for good
+    assert handler.reserve_episode_name(7) == "demo_7"
+    with pytest.raises(ValueError, match="demo_7"):
+        handler.reserve_episode_name(7)
+    handler.write_episode(make_episode(), demo_id=7)
+    with pytest.raises(ValueError, match="demo_7"):
+        handler.reserve_episode_name(7)
+    with pytest.raises(ValueError, match="demo_1"):
+        handler.reserve_episode_name(1)
+    # a write without a reservation is still an ordinary write, under the next running name
+    handler.write_episode(make_episode())
+    assert sorted(handler.get_episode_names()) == ["demo_0", "demo_1", "demo_2", "demo_7"]
+    assert handler.get_num_episodes() == 4 and handler.demo_count == 3
+    assert handler.reserve_episode_name() == "demo_3"
+
+
+def test_reserve_needs_an_open_file():
+    with pytest.raises(RuntimeError, match="not initialized"):
+        HDF5DatasetFileHandler().reserve_episode_name()
 
 
 def test_add_env_args_merges(handler):
@@ -137,7 +169,9 @@ def test_load_round_trip(tmp_path, handler):
     assert reader.get_env_name() == "Isaac-Test-v0"
     assert reader.get_num_episodes() == 1 and reader.demo_count == 1
     loaded = reader.load_episode("demo_0", device="cpu")
-    assert loaded.seed == 5 and loaded.success is True
+    # seed and success come back as stored (numpy scalars), as upstream returns them
+    assert isinstance(loaded.seed, np.integer) and loaded.seed == 5
+    assert isinstance(loaded.success, np.bool_) and bool(loaded.success) is True
     assert torch.equal(loaded.data["actions"], expected_actions)
     assert torch.equal(loaded.data["obs"]["table_cam"], expected_cam)
     assert loaded.get_initial_state()["articulation"]["robot"]["joint_position"].shape == (1, 9)
@@ -154,8 +188,18 @@ def test_open_errors_are_clear(tmp_path):
         file.create_dataset("x", data=[1])
     with pytest.raises(ValueError, match="no '/data' group"):
         HDF5DatasetFileHandler().open(str(tmp_path / "plain.hdf5"))
-    with pytest.raises(RuntimeError, match="not opened"):
+    with pytest.raises(RuntimeError, match="not initialized"):
         HDF5DatasetFileHandler().get_episode_names()
+    # a failed open leaves the handler free for another file
+    reader = HDF5DatasetFileHandler()
+    with pytest.raises(ValueError, match="no '/data' group"):
+        reader.open(str(tmp_path / "plain.hdf5"))
+    assert reader.file_path is None
+    with pytest.raises(FileNotFoundError):
+        reader.open(str(tmp_path / "missing.hdf5"))
+    # the file without /data was closed again: another handle may write it
+    with h5py.File(tmp_path / "plain.hdf5", "a") as file:
+        assert "x" in file
 
 
 def test_open_append_continues_the_count(tmp_path, handler):
@@ -170,21 +214,76 @@ def test_open_append_continues_the_count(tmp_path, handler):
         assert file["data"].attrs["total"] == 10
 
 
-def test_failed_write_frees_its_name_and_publishes_nothing(tmp_path, handler):
+def unstackable_episode() -> EpisodeData:
+    """An episode whose write fails: its steps cannot be stacked (appended past the record-time checks)."""
     bad = EpisodeData()
-    bad.add("actions", torch.zeros(2))
-    bad.add("actions", torch.zeros(3))  # cannot be stacked
+    bad.append_owned("actions", torch.zeros(2))
+    bad.append_owned("actions", torch.zeros(3))
+    return bad
+
+
+def test_failed_write_frees_its_name_and_publishes_nothing(tmp_path, handler):
     with pytest.raises(RuntimeError):
-        handler.write_episode(bad, demo_id=4)
+        handler.write_episode(unstackable_episode(), demo_id=4)
+    assert handler.get_episode_names() == [] and handler.get_num_episodes() == 0
     handler.write_episode(make_episode(), demo_id=4)
     handler.close()
     with h5py.File(tmp_path / "dataset.hdf5", "r") as file:
         assert list(file["data"].keys()) == ["demo_4"]
+        assert file["data"].attrs["total"] == 5
     assert os.path.getsize(tmp_path / "dataset.hdf5") > 0
 
 
+def _actions_of(path, name) -> np.ndarray:
+    with h5py.File(path, "r") as file:
+        return file["data"][name]["actions"][()]
+
+
+@pytest.mark.parametrize("reserved", [False, True], ids=["unreserved", "reserved"])
+def test_failed_write_leaves_no_gap_in_the_running_names(tmp_path, handler, reserved):
+    # writes A ok, B fails, C ok -> demo_0, demo_1 (C moves down into the name B would have had)
+    if reserved:
+        assert [handler.reserve_episode_name() for _ in range(3)] == ["demo_0", "demo_1", "demo_2"]
+    handler.write_episode(make_episode(2))
+    with pytest.raises(RuntimeError):
+        handler.write_episode(unstackable_episode())
+    assert handler.get_episode_names() == ["demo_0"] and handler.get_num_episodes() == 1
+    handler.write_episode(make_episode(3))
+    assert sorted(handler.get_episode_names()) == ["demo_0", "demo_1"]
+    assert handler.get_num_episodes() == 2 and handler.demo_count == 2
+    # the failed write gave its reservation up: the next name follows on without a hole
+    assert handler.reserve_episode_name() == "demo_2"
+    handler.write_episode(make_episode(4))
+    handler.close()
+    path = tmp_path / "dataset.hdf5"
+    with h5py.File(path, "r") as file:
+        assert sorted(file["data"].keys()) == ["demo_0", "demo_1", "demo_2"]
+        assert file["data"].attrs["total"] == 2 + 3 + 4
+        assert [file[f"data/demo_{i}"].attrs["num_samples"] for i in range(3)] == [2, 3, 4]
+    # each demo holds its own episode's data
+    for index, steps in enumerate([2, 3, 4]):
+        np.testing.assert_array_equal(_actions_of(path, f"demo_{index}")[:, 0], np.arange(steps, dtype=np.float32))
+
+
+def test_failed_write_with_a_reserved_custom_id_frees_the_id(handler):
+    assert handler.reserve_episode_name(9) == "demo_9"
+    with pytest.raises(RuntimeError):
+        handler.write_episode(unstackable_episode(), demo_id=9)
+    assert handler.get_num_episodes() == 0
+    # the reservation is gone: the id can be reserved and written again
+    assert handler.reserve_episode_name(9) == "demo_9"
+    handler.write_episode(make_episode(), demo_id=9)
+    assert handler.get_episode_names() == ["demo_9"] and handler.demo_count == 0
+
+
 def test_diff_hdf5_files_reports_every_kind_of_difference(tmp_path):
-    from isaaclab.utils.datasets import diff_hdf5_files
+    import isaaclab.utils.datasets as datasets
+    from isaaclab.utils.datasets.dataset_diff import diff_hdf5_files
+
+    # no longer exported from the package itself
+    assert "diff_hdf5_files" not in datasets.__all__
+    with pytest.raises(ImportError):
+        from isaaclab.utils.datasets import diff_hdf5_files as _  # noqa: F401
 
     def write(name, value, attr, extra):
         with h5py.File(tmp_path / name, "w") as file:
