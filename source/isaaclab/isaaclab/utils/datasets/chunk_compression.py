@@ -97,7 +97,13 @@ class ChunkCompressor:
             )
             chunk_shape = dataset.chunks
         offsets = list(itertools.product(*(range(0, size, chunk) for size, chunk in zip(array.shape, chunk_shape))))
-        compressed = self._executor().map(lambda offset: self._deflate_chunk(array, offset, chunk_shape), offsets)
+        try:
+            futures = [self._executor().submit(self._deflate_chunk, array, offset, chunk_shape) for offset in offsets]
+            compressed = (future.result() for future in futures)
+        except RuntimeError:
+            # the interpreter is exiting (a program that ended without closing its recorder): no pool thread can
+            # start any more, so the chunks are compressed on this thread
+            compressed = (self._deflate_chunk(array, offset, chunk_shape) for offset in offsets)
         for offset, data in zip(offsets, compressed):
             with hdf5_lock:
                 dataset.id.write_direct_chunk(offset, data)

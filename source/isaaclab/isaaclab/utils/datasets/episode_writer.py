@@ -258,8 +258,10 @@ class EpisodeWriter:
         stats.episodes_submitted += job.episode is not None
         stats.episodes_queued += job.episode is not None
         stats.bytes_queued += job.nbytes
-        stats.peak_queue_depth = max(stats.peak_queue_depth, stats.episodes_queued)
-        stats.peak_queue_bytes = max(stats.peak_queue_bytes, stats.bytes_queued)
+        if self._asynchronous:
+            # a synchronous job is written at once: nothing waits
+            stats.peak_queue_depth = max(stats.peak_queue_depth, stats.episodes_queued)
+            stats.peak_queue_bytes = max(stats.peak_queue_bytes, stats.bytes_queued)
         self._condition.notify_all()
 
     def _write(self, job: EpisodeWriteJob) -> BaseException | None:
