@@ -141,3 +141,14 @@ def test_bad_distributed_flags_give_a_clear_error(args: list[str], message: str,
     )
     assert result.returncode == 2 and message in result.stderr
     assert not (tmp_path / "out.hdf5").exists()
+
+
+def test_more_workers_than_the_cluster_has_cpus_is_a_clear_error(
+    ray_cluster: str, annotated_source_dataset: str, tmp_path: Path
+) -> None:
+    args = ["--input_file", annotated_source_dataset, "--output_file", str(tmp_path / "out.hdf5")]
+    args += ["--num_workers", "3", "--ray_address", ray_cluster]
+    result = subprocess.run(command("generate_dataset.py", *args), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "Error: 3 workers on 'cpu' need 3 CPUs, but the Ray cluster has 2" in result.stderr
+    assert not list(tmp_path.iterdir())
