@@ -10,16 +10,22 @@ Runs Mimic generation on the embedded cube-stacking task, with one seed, in four
 for a state-only workload (``Isaac-Stack-Cube-Gripper-IK-Rel-Mimic-v0``) and a camera workload
 (``Isaac-Stack-Cube-Gripper-IK-Rel-Visuomotor-Mimic-v0``, a table and a wrist RGB camera).
 
-Each (workload, mode, repeat) runs in its own process, so peak memory is measured per run; the processes are forked
-from a fork server that imported torch and the generation stack once, so a run does not pay that import again.
-Repeats are interleaved across modes, with the mode order rotated on every repeat, to spread machine noise.
-Both workloads generate from the same cached annotated source dataset (Mimic uses its poses, actions and subtask
-signals, not its images), built once before any timing.
+for one or more numbers of demos (``--generation_num_trials 10,20``).
 
-Measured per run (the table shows the median over the repeats):
+Each (workload, demos, mode, repeat) runs in its own process, so peak memory is measured per run; the processes are
+forked from a fork server that imported torch and the generation stack once, so a run does not pay that import
+again. Repeats are interleaved: a repeat round runs every mode of a (workload, demos) once, one after the other,
+with the mode order rotated by one on every round, to spread machine noise. Ratios are taken within a round (a
+mode's time over ``no_export``'s, or ``sync``'s, in the same round), and the table shows the minimum, median and
+maximum of the per-round ratios. Both workloads generate from the same cached annotated source dataset (Mimic uses
+its poses, actions and subtask signals, not its images), built once before any timing.
 
-* loop time: the generation loop alone (``GenerationSummary.loop_seconds``), and wall time: the loop plus the
-  final drain of the writer (``GenerationSummary.wall_seconds``), each with its ratio to ``no_export``,
+Measured per run (the table shows the median over the repeats, and the spread of the per-round ratios):
+
+* loop time: the generation loop alone (``GenerationSummary.loop_seconds``), and loop + drain: the loop plus the
+  final drain of the writer and the closing of the file (``GenerationSummary.wall_seconds``, the end-to-end time
+  of the generation), each with its ratio to ``no_export``; for the exporting modes also the ratio of loop + drain
+  to ``sync``'s,
 * time in export calls: the writer's ``export_seconds`` (whole ``export_episodes`` calls; in ``sync`` mode the
   writing itself), time blocked on a
   full queue, the writer's throughput (tensor bytes written per second of writing) and its peak queue depth,
@@ -34,22 +40,32 @@ writer thread and other processes and timings become erratic.
 The datasets written by the exporting modes must be identical (checked with ``diff_hdf5_files``); the run fails
 with exit status 1 if they differ. Results go to ``<output_dir>/benchmark_mimic_generation.{json,md,png}``.
 
+With ``--profile`` every run is profiled with cProfile on the loop's thread (the main thread); the profiles and
+their summaries (where the loop's time goes, by own time and by cumulative time) go to
+``<output_dir>/benchmark_mimic_generation_runs/profiles/``. Profiling slows the loop: take timings from runs without
+it.
+
 Examples::
 
     ./isaaclab.sh -p scripts/benchmarks/benchmark_mimic_generation.py
-    ./isaaclab.sh -p scripts/benchmarks/benchmark_mimic_generation.py --workloads camera --repeats 3
+    ./isaaclab.sh -p scripts/benchmarks/benchmark_mimic_generation.py --workloads camera --generation_num_trials 10,20
+    ./isaaclab.sh -p scripts/benchmarks/benchmark_mimic_generation.py --workloads camera --modes sync,async \
+        --repeats 1 --profile
     ./isaaclab.sh -p scripts/benchmarks/benchmark_mimic_generation.py --quick --output_dir /tmp/bench
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import dataclasses
 import datetime
+import io
 import json
 import multiprocessing
 import os
 import platform
+import pstats
 import resource
 import shutil
 import statistics
@@ -91,7 +107,11 @@ FORKSERVER_PRELOAD = (
 script's path)."""
 
 BASELINE_MODE = "no_export"
-"""The mode the wall times are compared with."""
+"""The mode the loop and wall times are compared with."""
+
+TARGETS = {"loop_vs_no_export": 1.05, "wall_vs_no_export": 1.10, "wall_vs_sync": 0.92}
+"""The targets of the asynchronous modes (medians of the per-round ratios): loop at most 1.05x ``no_export``'s, loop +
+drain at most 1.10x ``no_export``'s, loop + drain at most 0.92x ``sync``'s."""
 
 REFERENCE_MODE = "sync"
 """The mode whose dataset the other exporting modes must reproduce."""
@@ -122,13 +142,19 @@ MODES: dict[str, dict[str, Any]] = {
 
 DEFAULTS: dict[str, Any] = {
     "num_envs": 10,
-    "generation_num_trials": 20,
+    "generation_num_trials": [10, 20],
     "camera_size": None,
     "source_num_demos": DEFAULT_NUM_SOURCE_DEMOS,
 }
 """Defaults of the size arguments."""
 
-QUICK: dict[str, Any] = {"num_envs": 2, "generation_num_trials": 2, "camera_size": 32, "source_num_demos": 2}
+QUICK: dict[str, Any] = {
+    "num_envs": 2,
+    "generation_num_trials": [2],
+    "camera_size": 32,
+    "source_num_demos": 2,
+    "repeats": 1,
+}
 """Size arguments of ``--quick`` (a tiny run for CI); explicit arguments still win."""
 
 
@@ -150,11 +176,17 @@ class Job:
     seed: int
     torch_threads: int
     dataset_compression: bool
+    profile: bool = False
 
     @property
     def name(self) -> str:
         """A file-name friendly name of the run."""
-        return f"{self.workload}-{self.mode}-r{self.repeat}"
+        return f"{self.workload}-{self.generation_num_trials}demos-{self.mode}-r{self.repeat}"
+
+    @property
+    def group(self) -> str:
+        """The (workload, demos) the run belongs to: ratios and dataset checks are taken within a group."""
+        return f"{self.workload}/{self.generation_num_trials}"
 
     @property
     def output_file(self) -> str:
@@ -171,6 +203,11 @@ class Job:
         """Where the run's measurements go (JSON)."""
         return os.path.join(self.runs_dir, "logs", f"{self.name}.json")
 
+    @property
+    def profile_file(self) -> str:
+        """Where the run's cProfile statistics go (with ``--profile``)."""
+        return os.path.join(self.runs_dir, "profiles", f"{self.name}.prof")
+
 
 """
 Command line.
@@ -182,11 +219,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--num_envs", type=_positive_int, default=None, help="Parallel environments (default: 10).")
     parser.add_argument(
-        "--generation_num_trials", type=_positive_int, default=None, help="Demos to generate per run (default: 20)."
+        "--generation_num_trials",
+        type=_positive_ints,
+        default=None,
+        help="Demos to generate per run, or a comma-separated list of such numbers (default: 10,20).",
     )
     parser.add_argument("--workloads", type=_names(WORKLOADS), default=list(WORKLOADS), help="state,camera")
     parser.add_argument("--modes", type=_names(MODES), default=list(MODES), help=",".join(MODES))
-    parser.add_argument("--repeats", type=_positive_int, default=1, help="Runs per mode (the median is reported).")
+    parser.add_argument(
+        "--repeats", type=_positive_int, default=None, help="Interleaved repeat rounds (default: 5; --quick: 1)."
+    )
     parser.add_argument("--device", default="cpu", help="Torch device: cpu, cuda or cuda:<index>.")
     parser.add_argument("--output_dir", default="./benchmark_results", help="Folder of the result files.")
     parser.add_argument("--seed", type=int, default=1, help="Seed of every generation run.")
@@ -212,6 +254,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--keep_datasets", action="store_true", help="Keep the generated datasets.")
     parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="Profile every run's loop thread with cProfile (slower loop; profiles under the runs folder).",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="A tiny run for CI: 2 envs, 2 trials, 32x32 images, a 2-demo source dataset.",
@@ -219,7 +266,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.input_file is not None and not os.path.isfile(args.input_file):
         parser.error(f"the input file '{args.input_file}' does not exist")
-    for key, default in DEFAULTS.items():
+    for key, default in {**DEFAULTS, "repeats": 5}.items():
         if getattr(args, key) is None:
             setattr(args, key, QUICK[key] if args.quick else default)
     return args
@@ -231,6 +278,14 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
     return value
+
+
+def _positive_ints(text: str) -> list[int]:
+    """An argparse type: a comma-separated list of positive integers (duplicates dropped, order kept)."""
+    values = [_positive_int(part.strip()) for part in text.split(",") if part.strip()]
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected one or more positive integers, got '{text}'")
+    return list(dict.fromkeys(values))
 
 
 def _names(choices: dict[str, Any]) -> Any:
@@ -252,32 +307,35 @@ Planning and running.
 
 
 def plan_jobs(args: argparse.Namespace, input_file: str, runs_dir: str) -> list[Job]:
-    """The runs in execution order: repeat by repeat, workload by workload, the modes rotated by one per repeat."""
+    """The runs in execution order: repeat round by repeat round; in a round, workload by workload and number of
+    demos by number of demos, every mode once, the modes rotated by one per round."""
     jobs = []
     for repeat in range(args.repeats):
         shift = repeat % len(args.modes)
         modes = args.modes[shift:] + args.modes[:shift]
         for workload_name in args.workloads:
             workload = WORKLOADS[workload_name]
-            for mode in modes:
-                jobs.append(
-                    Job(
-                        workload=workload_name,
-                        mode=mode,
-                        repeat=repeat,
-                        task=workload.task,
-                        enable_cameras=workload.enable_cameras,
-                        camera_size=args.camera_size if workload.enable_cameras else None,
-                        input_file=input_file,
-                        runs_dir=runs_dir,
-                        num_envs=args.num_envs,
-                        generation_num_trials=args.generation_num_trials,
-                        device=args.device,
-                        seed=args.seed,
-                        torch_threads=args.torch_threads,
-                        dataset_compression=not args.disable_dataset_compression,
+            for trials in args.generation_num_trials:
+                for mode in modes:
+                    jobs.append(
+                        Job(
+                            workload=workload_name,
+                            mode=mode,
+                            repeat=repeat,
+                            task=workload.task,
+                            enable_cameras=workload.enable_cameras,
+                            camera_size=args.camera_size if workload.enable_cameras else None,
+                            input_file=input_file,
+                            runs_dir=runs_dir,
+                            num_envs=args.num_envs,
+                            generation_num_trials=trials,
+                            device=args.device,
+                            seed=args.seed,
+                            torch_threads=args.torch_threads,
+                            dataset_compression=not args.disable_dataset_compression,
+                            profile=args.profile,
+                        )
                     )
-                )
     return jobs
 
 
@@ -291,7 +349,12 @@ def run_jobs(jobs: list[Job]) -> list[dict[str, Any]]:
     context.set_forkserver_preload(list(FORKSERVER_PRELOAD))
     results = []
     for index, job in enumerate(jobs, start=1):
-        print(f"[{index}/{len(jobs)}] {job.workload} / {job.mode} (repeat {job.repeat + 1}) ...", end=" ", flush=True)
+        print(
+            f"[{index}/{len(jobs)}] {job.workload} / {job.generation_num_trials} demos / {job.mode}"
+            f" (repeat {job.repeat + 1}) ...",
+            end=" ",
+            flush=True,
+        )
         process = context.Process(target=_job_process, args=(job,), name=job.name)
         process.start()
         process.join()
@@ -331,6 +394,9 @@ def run_job(job: Job) -> dict[str, Any]:
     main_thread_start = _main_thread_times()
     if job.device == "cpu":
         torch.set_num_threads(job.torch_threads if job.torch_threads > 0 else max(1, (os.cpu_count() or 1) - 1))
+    profiler = cProfile.Profile() if job.profile else None
+    if profiler is not None:
+        profiler.enable()
     summary = generate_dataset(
         env_name=job.task,
         input_file=job.input_file,
@@ -344,6 +410,9 @@ def run_job(job: Job) -> dict[str, Any]:
         env_cfg_hook=None if job.camera_size is None else resize_cameras(job.camera_size),
         **MODES[job.mode],
     )
+    if profiler is not None:
+        profiler.disable()
+        write_profile(profiler, job.profile_file)
     main_thread_end = _main_thread_times()
     main_thread = {key: main_thread_end[key] - main_thread_start[key] for key in main_thread_end}
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -351,6 +420,7 @@ def run_job(job: Job) -> dict[str, Any]:
     exported = job.mode != BASELINE_MODE
     result = {
         "name": job.name,
+        "group": job.group,
         **dataclasses.asdict(job),
         "output_file": job.output_file if exported else None,
         "loop_seconds": summary.loop_seconds,
@@ -375,6 +445,20 @@ def run_job(job: Job) -> dict[str, Any]:
     }
     print(json.dumps(result, indent=2))
     return result
+
+
+def write_profile(profiler: cProfile.Profile, path: str, top: int = 30) -> None:
+    """Save a run's profile (``.prof``, for pstats or snakeviz) and a text summary beside it (``.txt``): the
+    functions with the most own time and with the most cumulative time."""
+    profiler.dump_stats(path)
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text).strip_dirs()
+    text.write("Loop thread (main thread) profile: top functions by own time\n")
+    stats.sort_stats("tottime").print_stats(top)
+    text.write("\nTop functions by cumulative time\n")
+    stats.sort_stats("cumulative").print_stats(top)
+    with open(os.path.splitext(path)[0] + ".txt", "w") as file:
+        file.write(text.getvalue())
 
 
 def resize_cameras(size: int) -> Callable[[Any], None]:
@@ -427,23 +511,23 @@ Checks and summaries.
 """
 
 
-def check_identical(results: list[dict[str, Any]], workloads: list[str]) -> dict[str, dict[str, Any]]:
-    """Compare every exported dataset of a workload with that of its first ``sync`` run.
+def check_identical(results: list[dict[str, Any]], groups: list[str]) -> dict[str, dict[str, Any]]:
+    """Compare every exported dataset of a (workload, demos) group with that of its first ``sync`` run.
 
     Returns:
-        Per workload: ``identical`` (True/False, or None without a ``sync`` run and another exporting run), the
-        reference file, the compared runs and the differences of each run that differs.
+        Per group (``<workload>/<demos>``): ``identical`` (True/False, or None without a ``sync`` run and another
+        exporting run), the reference run, the compared runs and the differences of each run that differs.
     """
     checks = {}
-    for workload in workloads:
-        exported = [r for r in results if r["workload"] == workload and r["output_file"] is not None]
+    for group in groups:
+        exported = [r for r in results if r["group"] == group and r["output_file"] is not None]
         reference = next((r for r in exported if r["mode"] == REFERENCE_MODE), None)
         others = [r for r in exported if r is not reference]
         if reference is None or not others:
-            checks[workload] = {"identical": None, "reference": None, "compared": [], "diffs": {}}
+            checks[group] = {"identical": None, "reference": None, "compared": [], "diffs": {}}
             continue
         diffs = {r["name"]: diff_hdf5_files(reference["output_file"], r["output_file"]) for r in others}
-        checks[workload] = {
+        checks[group] = {
             "identical": not any(diffs.values()),
             "reference": reference["name"],
             "compared": sorted(diffs),
@@ -452,32 +536,84 @@ def check_identical(results: list[dict[str, Any]], workloads: list[str]) -> dict
     return checks
 
 
-def summarize(results: list[dict[str, Any]], workloads: list[str], modes: list[str]) -> list[dict[str, Any]]:
-    """One row per workload and mode: the median of every measurement over the repeats, and the ratios of the median
-    loop and wall times to those of ``no_export``."""
+def group_names(args: argparse.Namespace) -> list[str]:
+    """The (workload, demos) groups of a run, in order, as ``<workload>/<demos>``."""
+    return [f"{workload}/{trials}" for workload in args.workloads for trials in args.generation_num_trials]
+
+
+def summarize(results: list[dict[str, Any]], groups: list[str], modes: list[str]) -> list[dict[str, Any]]:
+    """One row per group and mode: the median of every measurement over the repeats, and the spread (minimum,
+    median, maximum) of the per-round ratios of its loop and loop + drain times to ``no_export``'s and ``sync``'s."""
     rows = []
-    for workload in workloads:
-        workload_rows = {mode: _summarize_runs(workload, mode, results) for mode in modes}
-        baseline = workload_rows.get(BASELINE_MODE, {})
-        for row in workload_rows.values():
-            row["loop_ratio_to_no_export"] = _ratio(row["loop_seconds"], baseline.get("loop_seconds"))
-            row["ratio_to_no_export"] = _ratio(row["wall_seconds"], baseline.get("wall_seconds"))
-        rows.extend(workload_rows.values())
+    for group in groups:
+        for mode in modes:
+            runs = sorted((r for r in results if r["group"] == group and r["mode"] == mode), key=lambda r: r["repeat"])
+            if not runs:
+                continue
+            row = {
+                "group": group,
+                "workload": runs[0]["workload"],
+                "generation_num_trials": runs[0]["generation_num_trials"],
+                "mode": mode,
+                "repeats": len(runs),
+            }
+            row.update({key: _median([r.get(key) for r in runs]) for key in _MEASURES})
+            row["loop_seconds_all"] = [r["loop_seconds"] for r in runs]
+            row["wall_seconds_all"] = [r["wall_seconds"] for r in runs]
+            for reference in (BASELINE_MODE, REFERENCE_MODE):
+                for measure, key in (("loop", "loop_seconds"), ("wall", "wall_seconds")):
+                    ratios = round_ratios(results, group, mode, reference, key)
+                    row[f"{measure}_ratio_to_{reference}"] = spread(ratios)
+            rows.append(row)
     return rows
 
 
-def _ratio(value: float | None, baseline: float | None) -> float | None:
-    """``value / baseline``, or None if either is missing."""
-    return value / baseline if value and baseline else None
+def round_ratios(results: list[dict[str, Any]], group: str, mode: str, reference: str, key: str) -> list[float]:
+    """The ratio of a mode's measurement to the reference mode's, one per repeat round that ran both."""
+    by_round: dict[int, dict[str, dict[str, Any]]] = {}
+    for result in results:
+        if result["group"] == group and result["mode"] in (mode, reference):
+            by_round.setdefault(result["repeat"], {})[result["mode"]] = result
+    ratios = []
+    for repeat in sorted(by_round):
+        runs = by_round[repeat]
+        if mode in runs and reference in runs and runs[reference][key]:
+            ratios.append(runs[mode][key] / runs[reference][key])
+    return ratios
 
 
-def _summarize_runs(workload: str, mode: str, results: list[dict[str, Any]]) -> dict[str, Any]:
-    """The row of one workload and mode: medians over its runs, and every run's wall time."""
-    runs = [r for r in results if r["workload"] == workload and r["mode"] == mode]
-    row = {"workload": workload, "mode": mode, "repeats": len(runs)}
-    row.update({key: _median([r.get(key) for r in runs]) for key in _MEASURES})
-    row["wall_seconds_all"] = [r["wall_seconds"] for r in runs]
-    return row
+def spread(values: list[float]) -> dict[str, Any]:
+    """Minimum, median and maximum of the values, and the values (all None without values)."""
+    if not values:
+        return {"min": None, "median": None, "max": None, "values": []}
+    return {"min": min(values), "median": statistics.median(values), "max": max(values), "values": values}
+
+
+def check_targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The targets of the asynchronous modes, per group: the median per-round ratio, its spread and whether the
+    median meets the target."""
+    checks = []
+    for row in rows:
+        if not row["mode"].startswith("async"):
+            continue
+        for target, limit in TARGETS.items():
+            measure, reference = target.split("_vs_")
+            ratio = row[f"{measure}_ratio_to_{reference}"]
+            if ratio["median"] is None:
+                continue
+            checks.append(
+                {
+                    "group": row["group"],
+                    "mode": row["mode"],
+                    "target": target,
+                    "limit": limit,
+                    "median": ratio["median"],
+                    "min": ratio["min"],
+                    "max": ratio["max"],
+                    "met": ratio["median"] <= limit,
+                }
+            )
+    return checks
 
 
 _MEASURES = (
@@ -558,32 +694,41 @@ def write_json(path: str, report: dict[str, Any]) -> None:
 
 
 def markdown_table(report: dict[str, Any]) -> str:
-    """The results as a markdown document: the table, the dataset checks and the run's settings."""
+    """The results as a markdown document: the table, the targets, the dataset checks and the run's settings."""
     args, machine = report["args"], report["machine"]
     camera = f"{args['camera_size']}x{args['camera_size']}" if args["camera_size"] else "task default (84x84)"
+    demos = ", ".join(str(trials) for trials in args["generation_num_trials"])
     lines = [
         "# Mimic generation benchmark",
         "",
-        f"{args['num_envs']} envs, {args['generation_num_trials']} trials, seed {args['seed']}, device"
-        f" {args['device']}, {args['repeats']} repeat(s) (median), camera images {camera}, torch threads"
+        f"{args['num_envs']} envs, {demos} demos, seed {args['seed']}, device {args['device']}, {args['repeats']}"
+        f" interleaved repeat round(s), camera images {camera}, torch threads"
         f" {args['torch_threads'] or 'all cores but one'},"
-        f" compression {'off' if args['disable_dataset_compression'] else 'on'}.",
+        f" compression {'off' if args['disable_dataset_compression'] else 'on'}"
+        f"{', profiled (cProfile on the loop thread)' if args.get('profile') else ''}.",
         f"Machine: {machine['cpu_count']} CPUs, torch {machine['torch']}, {machine['platform']}; load average"
         f" {machine['load_average_start']} at start, {machine['load_average_end']} at end.",
         "",
-        "| workload | mode | loop s | loop vs no_export | wall s (with drain) | wall vs no_export | in export calls s |"
-        " blocked s | writer MB/s | peak queue | peak RSS MB | peak CUDA MB | demos written |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "Times: medians over the repeats. Ratios: median [min-max] of the per-round ratios (each taken within one"
+        " repeat round). loop + drain: the loop, the final drain of the writer and the closing of the file.",
+        "",
+        "| workload | demos | mode | loop s | loop / no_export | loop + drain s | loop + drain / no_export |"
+        " loop + drain / sync | in export calls s | loop thread waiting s | blocked s | writer MB/s | peak queue |"
+        " peak RSS MB | peak CUDA MB | demos written |",
+        "| --- | ---: | --- |" + " ---: |" * 13,
     ]
     for row in report["rows"]:
         cells = [
             row["workload"],
+            str(row["generation_num_trials"]),
             row["mode"],
-            _fmt(row["loop_seconds"], 1),
-            _fmt(row["loop_ratio_to_no_export"], 3, suffix="x"),
-            _fmt(row["wall_seconds"], 1),
-            _fmt(row["ratio_to_no_export"], 3, suffix="x"),
+            _fmt(row["loop_seconds"], 2),
+            _fmt_spread(row["loop_ratio_to_no_export"]),
+            _fmt(row["wall_seconds"], 2),
+            _fmt_spread(row["wall_ratio_to_no_export"]),
+            _fmt_spread(row["wall_ratio_to_sync"]) if row["mode"] != BASELINE_MODE else "-",
             _fmt(row["export_call_seconds"], 3),
+            _fmt(row["main_thread_waiting_seconds"], 2),
             _fmt(row["blocked_seconds"], 3),
             _fmt(row["write_throughput_mb_s"], 1),
             _fmt(row["peak_queue_depth"], 0),
@@ -593,10 +738,25 @@ def markdown_table(report: dict[str, Any]) -> str:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    for workload, check in report["identical"].items():
+    if report["targets"]:
+        lines.append("Targets of the asynchronous modes (median of the per-round ratios):")
+        lines.append("")
+        names = {
+            "loop_vs_no_export": "loop / no_export",
+            "wall_vs_no_export": "loop + drain / no_export",
+            "wall_vs_sync": "loop + drain / sync",
+        }
+        for check in report["targets"]:
+            state = "met" if check["met"] else f"MISSED by {check['median'] / check['limit'] - 1:.1%}"
+            lines.append(
+                f"- {check['group']} {check['mode']}: {names[check['target']]} {check['median']:.3f}x"
+                f" [{check['min']:.3f}-{check['max']:.3f}] (target <= {check['limit']:.2f}x): {state}"
+            )
+        lines.append("")
+    for group, check in report["identical"].items():
         state = {True: "identical", False: "DIFFERENT", None: "not compared"}[check["identical"]]
         compared = f"{len(check['compared'])} run(s) compared with {check['reference']}" if check["reference"] else ""
-        lines.append(f"- {workload}: exported datasets {state}{f' ({compared})' if compared else ''}.")
+        lines.append(f"- {group} demos: exported datasets {state}{f' ({compared})' if compared else ''}.")
     if not args["device"].startswith("cuda"):
         lines.append("- Peak CUDA memory: not measured (device is not CUDA).")
     return "\n".join(lines) + "\n"
@@ -607,40 +767,50 @@ def _fmt(value: float | None, digits: int, suffix: str = "") -> str:
     return "-" if value is None else f"{value:.{digits}f}{suffix}"
 
 
-def write_plot(path: str, rows: list[dict[str, Any]], workloads: list[str], title: str) -> None:
-    """A bar chart of the median wall time per mode, one panel per workload, with no_export as a reference line
-    (and, over several repeats, bars from the fastest to the slowest repeat)."""
+def _fmt_spread(ratio: dict[str, Any]) -> str:
+    """A ratio spread as ``median [min-max]`` ("-" if missing)."""
+    if ratio["median"] is None:
+        return "-"
+    return f"{ratio['median']:.3f}x [{ratio['min']:.3f}-{ratio['max']:.3f}]"
+
+
+def write_plot(path: str, rows: list[dict[str, Any]], groups: list[str], title: str) -> None:
+    """Per (workload, demos) panel, for every mode but ``no_export``: the median per-round ratio of the loop and of
+    loop + drain to ``no_export``, with bars from the smallest to the largest ratio, and the targets as lines."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(workloads), figsize=(5 * len(workloads), 4), squeeze=False)
-    for ax, workload in zip(axes[0], workloads):
-        workload_rows = [row for row in rows if row["workload"] == workload]
-        names = [row["mode"] for row in workload_rows]
-        walls = [row["wall_seconds"] for row in workload_rows]
-        spreads = [_spread(row) for row in workload_rows]
-        yerr = [[low for low, _ in spreads], [high for _, high in spreads]] if any(map(any, spreads)) else None
-        bars = ax.bar(names, walls, yerr=yerr, capsize=3, color="tab:blue")
-        ax.bar_label(bars, labels=[f"{wall:.1f}" for wall in walls], label_type="center", color="white", fontsize=9)
-        baseline = next((row["wall_seconds"] for row in workload_rows if row["mode"] == BASELINE_MODE), None)
-        if baseline is not None:
-            ax.axhline(baseline, color="tab:red", linestyle="--", linewidth=1, label="no_export")
-            ax.legend(loc="lower right", fontsize=8)
-        ax.set_title(f"{workload} workload")
-        ax.set_ylabel("wall time (s, median)")
-        ax.tick_params(axis="x", labelrotation=15)
+    fig, axes = plt.subplots(1, len(groups), figsize=(5 * len(groups), 4.2), squeeze=False)
+    width = 0.38
+    for ax, group in zip(axes[0], groups):
+        group_rows = [row for row in rows if row["group"] == group and row["mode"] != BASELINE_MODE]
+        names = [row["mode"] for row in group_rows]
+        for offset, (measure, label, color) in enumerate(
+            (("loop", "loop", "tab:blue"), ("wall", "loop + drain", "tab:orange"))
+        ):
+            ratios = [row[f"{measure}_ratio_to_{BASELINE_MODE}"] for row in group_rows]
+            if not ratios or any(ratio["median"] is None for ratio in ratios):
+                continue
+            medians = [ratio["median"] for ratio in ratios]
+            yerr = [[r["median"] - r["min"] for r in ratios], [r["max"] - r["median"] for r in ratios]]
+            positions = [index + (offset - 0.5) * width for index in range(len(names))]
+            bars = ax.bar(positions, medians, width=width, yerr=yerr, capsize=3, color=color, label=label)
+            ax.bar_label(bars, labels=[f"{m:.2f}" for m in medians], label_type="center", color="white", fontsize=8)
+        ax.axhline(1.0, color="black", linewidth=0.8)
+        ax.axhline(TARGETS["loop_vs_no_export"], color="tab:blue", linestyle="--", linewidth=0.8)
+        ax.axhline(TARGETS["wall_vs_no_export"], color="tab:orange", linestyle="--", linewidth=0.8)
+        ax.set_xticks(range(len(names)), names)
+        workload, trials = group.split("/")
+        ax.set_title(f"{workload} workload, {trials} demos", fontsize=10)
+        ax.set_ylabel("time / no_export (median, min-max over rounds)")
+        ax.set_ylim(bottom=0.0)
+        ax.legend(loc="lower right", fontsize=8)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
-
-
-def _spread(row: dict[str, Any]) -> tuple[float, float]:
-    """Distances from the median wall time down to the fastest and up to the slowest repeat."""
-    walls = row["wall_seconds_all"]
-    return row["wall_seconds"] - min(walls), max(walls) - row["wall_seconds"]
 
 
 """
@@ -652,8 +822,8 @@ def prepare_runs_dir(output_dir: str) -> str:
     """Create the output folder and an empty scratch folder for the runs in it."""
     runs_dir = os.path.join(output_dir, RUNS_DIR_NAME)
     shutil.rmtree(runs_dir, ignore_errors=True)
-    os.makedirs(os.path.join(runs_dir, "datasets"))
-    os.makedirs(os.path.join(runs_dir, "logs"))
+    for name in ("datasets", "logs", "profiles"):
+        os.makedirs(os.path.join(runs_dir, name))
     return runs_dir
 
 
@@ -668,8 +838,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     results = run_jobs(plan_jobs(args, input_file, runs_dir))
     machine["load_average_end"] = _load_average()
-    identical = check_identical(results, args.workloads)
-    report = build_report(args, machine, input_file, results, identical, time.perf_counter() - started)
+    identical = check_identical(results, group_names(args))
+    command = sys.argv[1:] if argv is None else list(argv)
+    report = build_report(args, machine, input_file, results, identical, time.perf_counter() - started, command)
     table = write_reports(args, report)
     if not args.device.startswith("cuda"):
         print("[INFO] Peak CUDA memory could not be measured: the device is the CPU (recorded as null).")
@@ -691,21 +862,28 @@ def build_report(
     results: list[dict[str, Any]],
     identical: dict[str, dict[str, Any]],
     seconds: float,
+    command: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The full report: machine, arguments, one row per workload and mode, ratios, dataset checks and every run."""
-    rows = summarize(results, args.workloads, args.modes)
-    ratios: dict[str, dict[str, float | None]] = {}
+    """The full report: machine, arguments, one row per group and mode, ratios, targets, dataset checks, every run."""
+    rows = summarize(results, group_names(args), args.modes)
+    ratios: dict[str, dict[str, dict[str, Any]]] = {}
     for row in rows:
-        ratios.setdefault(row["workload"], {})[row["mode"]] = row["ratio_to_no_export"]
+        ratios.setdefault(row["group"], {})[row["mode"]] = {
+            "loop_to_no_export": row["loop_ratio_to_no_export"],
+            "wall_to_no_export": row["wall_ratio_to_no_export"],
+            "wall_to_sync": row["wall_ratio_to_sync"],
+        }
     return {
         "benchmark": RESULT_NAME,
         "created": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": " ".join(["benchmark_mimic_generation.py", *(command or [])]),
         "machine": machine,
         "args": vars(args),
         "source_dataset": input_file,
         "total_seconds": seconds,
         "rows": rows,
         "ratios": ratios,
+        "targets": check_targets(rows),
         "identical": identical,
         "runs": results,
     }
@@ -718,8 +896,11 @@ def write_reports(args: argparse.Namespace, report: dict[str, Any]) -> str:
     table = markdown_table(report)
     with open(f"{base}.md", "w") as file:
         file.write(table)
-    title = f"Mimic generation: {args.num_envs} envs, {args.generation_num_trials} trials, {args.device}"
-    write_plot(f"{base}.png", report["rows"], args.workloads, title)
+    title = (
+        f"Mimic generation: {args.num_envs} envs, {args.device}, {args.repeats} interleaved rounds;"
+        " dashed: targets 1.05x (loop) and 1.10x (loop + drain)"
+    )
+    write_plot(f"{base}.png", report["rows"], group_names(args), title)
     print(f"[INFO] Results: {base}.json, {base}.md, {base}.png")
     return table
 
@@ -727,9 +908,9 @@ def write_reports(args: argparse.Namespace, report: dict[str, Any]) -> str:
 def report_differences(identical: dict[str, dict[str, Any]]) -> bool:
     """Print the differences between exported datasets, if any; return whether there were any."""
     different = False
-    for workload, check in identical.items():
+    for group, check in identical.items():
         for name, lines in check["diffs"].items():
-            print(f"[ERROR] {workload}: {name} differs from {check['reference']}:", *lines[:20], sep="\n  ")
+            print(f"[ERROR] {group}: {name} differs from {check['reference']}:", *lines[:20], sep="\n  ")
             different = True
     return different
 

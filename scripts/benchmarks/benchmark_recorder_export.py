@@ -1,4 +1,10 @@
-"""Benchmark the recorder's episode export: synchronous vs asynchronous (vs asynchronous with early CPU offload).
+# Copyright (c) 2022-2026, The Isaac Lab Project Developers (https://github.com/isaac-sim/IsaacLab/blob/main/CONTRIBUTORS.md).
+# All rights reserved.
+#
+# SPDX-License-Identifier: BSD-3-Clause
+
+"""Benchmark the recorder's episode export: no export vs synchronous vs asynchronous (vs asynchronous with early CPU
+offload).
 
 A recorder-level benchmark that needs no simulator and no Mimic: a synthetic env fills its buffers every step (actions,
 states, low-dimensional observations and, for the ``cameras`` payload, two RGB cameras), the recorder records them
@@ -6,16 +12,28 @@ through recorder terms, and each env exports its episode when it ends. Episode e
 a real parallel run, so most calls to ``export_episodes`` export one episode. A simulated physics step
 (``--sim_step_ms``, a sleep, as when the CPU waits on a GPU simulator) runs between the pre- and post-step records.
 
-For every payload, episode length and mode it reports:
+Modes:
 
-- how long ``export_episodes`` holds the caller per episode (mean, p95), and the async / sync ratio of the mean;
-- the wall time of the loop including the final drain (``close()``), and the drain alone;
+* ``no_export``: the recorder records every step, and ``export_episodes`` drops the episodes (``EXPORT_NONE``): the
+  baseline of the loop's time,
+* ``sync``: episodes are written inside ``export_episodes`` (the Isaac Lab default),
+* ``async``: ``async_write``,
+* ``async_offload``: ``async_write`` and ``early_cpu_offload``.
+
+Every (payload, episode length) runs every mode once per repeat round, the modes in an order rotated by one on every
+round; ratios are taken within a round. For every payload, episode length and mode it reports:
+
+- how long ``export_episodes`` holds the caller per episode (mean, p95; medians over the rounds), and the per-round
+  ratio of the mean to sync's;
+- the loop's time without and with the final drain (``close()``), and their per-round ratios to ``no_export``'s
+  (median and range);
 - the writer's throughput (tensor MB per second of writing), the peak queue depth and the blocked time;
 - the peak resident memory of the process (psutil, sampled every few ms) and its growth during the run;
 - with ``--device cuda``: the peak ``torch.cuda.max_memory_allocated`` during the run (with and without offload).
   On the CPU device memory cannot be measured; the results say so.
 
-Results are printed as a markdown table and saved as JSON and markdown under ``--output_dir``.
+Results are printed as a markdown table and saved as JSON, markdown and a chart (``recorder_export.{json,md,png}``)
+under ``--output_dir``.
 
 Example::
 
@@ -28,7 +46,9 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import gc
 import json
+import math
 import os
 import platform
 import shutil
@@ -38,6 +58,7 @@ import tempfile
 import threading
 import time
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import psutil
@@ -52,7 +73,7 @@ from isaaclab.managers import (
 )
 from isaaclab.utils import configclass
 
-MODES = ("sync", "async", "async_offload")
+MODES = ("no_export", "sync", "async", "async_offload")
 PAYLOADS = ("state", "cameras")
 DEVICE_MEMORY_NOT_MEASURED = "not measured: the benchmark ran on the CPU (device memory exists only with --device cuda)"
 
@@ -209,17 +230,18 @@ def _percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else float("nan")
 
 
-def run_config(payload: str, length: int, mode: str, args: argparse.Namespace, work_dir: str) -> dict:
+def run_config(payload: str, length: int, mode: str, args: argparse.Namespace, work_dir: str, repeat: int) -> dict:
     """Record and export ``args.episodes_per_env`` episodes of ``length`` steps in every env; return the metrics."""
     cuda = args.device.startswith("cuda")
     env = BenchEnv(args.num_envs, args.device, payload, args.image_size, args.sim_step_ms, args.seed)
+    no_export = mode == "no_export"
     cfg = BenchRecorderCfg(
         dataset_export_dir_path=work_dir,
-        dataset_filename=f"{payload}_{length}_{mode}",
-        dataset_export_mode=DatasetExportMode.EXPORT_ALL,
+        dataset_filename=f"{payload}_{length}_{mode}_r{repeat}",
+        dataset_export_mode=DatasetExportMode.EXPORT_NONE if no_export else DatasetExportMode.EXPORT_ALL,
         dataset_compression=not args.no_compression,
         export_in_record_pre_reset=False,
-        async_write=mode != "sync",
+        async_write=mode in ("async", "async_offload"),
         early_cpu_offload=mode == "async_offload",
         async_queue_size=args.queue_size,
         async_queue_max_bytes=int(args.queue_max_mb * 1024**2),
@@ -236,7 +258,9 @@ def run_config(payload: str, length: int, mode: str, args: argparse.Namespace, w
     recorded = [0] * num_envs
     exported = [0] * num_envs
     holds: list[float] = []
+    exported_bytes = 0
     calls = 0
+    gc.collect()
     with RssSampler() as rss:
         manager = RecorderManager(cfg, env)
         start = time.perf_counter()
@@ -254,6 +278,7 @@ def run_config(payload: str, length: int, mode: str, args: argparse.Namespace, w
             to_export = [e for e in ending if recorded[e] == length and exported[e] < args.episodes_per_env]
             to_drop = [e for e in ending if e not in to_export]
             if to_export:
+                exported_bytes += sum(manager.get_episode(e).nbytes for e in to_export)
                 manager.set_success_to_episodes(to_export, torch.ones(len(to_export), dtype=torch.bool))
                 call_start = time.perf_counter()
                 manager.export_episodes(to_export)
@@ -283,14 +308,16 @@ def run_config(payload: str, length: int, mode: str, args: argparse.Namespace, w
         "payload": payload,
         "episode_length": length,
         "mode": mode,
+        "repeat": repeat,
         "num_envs": num_envs,
         "episodes": len(holds),
         "export_calls": calls,
         "steps": env.step_count,
-        "episode_mb": stats.bytes_written / 1e6 / max(stats.episodes_written, 1),
+        "episode_mb": exported_bytes / 1e6 / max(len(holds), 1),
         "export_hold_mean_ms": statistics.fmean(holds) * 1e3 if holds else float("nan"),
         "export_hold_p95_ms": _percentile(holds, 95) * 1e3,
         "export_hold_max_ms": max(holds) * 1e3 if holds else float("nan"),
+        "export_seconds": manager.export_seconds,
         "loop_wall_s": wall_s,
         "loop_s_before_close": loop_s,
         "drain_s": drain_s,
@@ -317,19 +344,77 @@ def run_config(payload: str, length: int, mode: str, args: argparse.Namespace, w
     return result
 
 
-def add_ratios(results: list[dict]) -> None:
-    """For every run, the ratio of its mean (and p95) export hold to the sync run of the same payload and length."""
-    sync = {(r["payload"], r["episode_length"]): r for r in results if r["mode"] == "sync"}
-    for result in results:
-        reference = sync.get((result["payload"], result["episode_length"]))
-        for key in ("mean", "p95"):
-            value = None
-            if reference and reference[f"export_hold_{key}_ms"] > 0:
-                value = result[f"export_hold_{key}_ms"] / reference[f"export_hold_{key}_ms"]
-            result[f"hold_{key}_ratio_vs_sync"] = value
-        result["wall_ratio_vs_sync"] = (
-            result["loop_wall_s"] / reference["loop_wall_s"] if reference and reference["loop_wall_s"] > 0 else None
-        )
+"""
+Summaries.
+"""
+
+_MEDIANS = (
+    "episode_mb",
+    "export_hold_mean_ms",
+    "export_hold_p95_ms",
+    "export_hold_max_ms",
+    "export_seconds",
+    "loop_s_before_close",
+    "loop_wall_s",
+    "drain_s",
+    "writer_throughput_mb_s",
+    "write_seconds",
+    "blocked_seconds",
+    "peak_queue_depth",
+    "peak_queue_mb",
+    "episodes_written",
+    "file_mb",
+    "peak_rss_mb",
+    "rss_growth_mb",
+    "peak_device_mb",
+    "peak_device_growth_mb",
+)
+"""The per-run measurements summarized by their median over the repeat rounds."""
+
+_RATIOS = (
+    ("loop_ratio_to_no_export", "loop_s_before_close", "no_export"),
+    ("wall_ratio_to_no_export", "loop_wall_s", "no_export"),
+    ("wall_ratio_to_sync", "loop_wall_s", "sync"),
+    ("hold_ratio_to_sync", "export_hold_mean_ms", "sync"),
+)
+"""The per-round ratios summarized by their spread: (name, measurement, reference mode)."""
+
+
+def spread(values: list[float]) -> dict[str, Any]:
+    """Minimum, median and maximum of the values, and the values (all None without values)."""
+    if not values:
+        return {"min": None, "median": None, "max": None, "values": []}
+    return {"min": min(values), "median": statistics.median(values), "max": max(values), "values": values}
+
+
+def summarize(runs: list[dict], modes: list[str]) -> list[dict]:
+    """One row per payload, episode length and mode: medians of the runs and spreads of the per-round ratios."""
+    rows = []
+    configs = list(dict.fromkeys((run["payload"], run["episode_length"]) for run in runs))
+    for payload, length in configs:
+        config_runs = [run for run in runs if run["payload"] == payload and run["episode_length"] == length]
+        by_round: dict[int, dict[str, dict]] = {}
+        for run in config_runs:
+            by_round.setdefault(run["repeat"], {})[run["mode"]] = run
+        for mode in modes:
+            mode_runs = [run for run in config_runs if run["mode"] == mode]
+            if not mode_runs:
+                continue
+            row: dict[str, Any] = {"payload": payload, "episode_length": length, "mode": mode}
+            row["repeats"] = len(mode_runs)
+            row["num_envs"] = mode_runs[0]["num_envs"]
+            for key in _MEDIANS:
+                values = [run[key] for run in mode_runs if run[key] is not None and math.isfinite(run[key])]
+                row[key] = statistics.median(values) if values else None
+            for name, key, reference in _RATIOS:
+                ratios = [
+                    round_runs[mode][key] / round_runs[reference][key]
+                    for round_runs in by_round.values()
+                    if mode in round_runs and reference in round_runs and round_runs[reference][key] > 0
+                ]
+                row[name] = spread(ratios)
+            rows.append(row)
+    return rows
 
 
 """
@@ -345,7 +430,15 @@ def _fmt(value, digits: int = 2) -> str:
     return str(value)
 
 
-def markdown_table(results: list[dict], cuda: bool) -> str:
+def _fmt_spread(ratio: dict[str, Any], digits: int = 2) -> str:
+    """A ratio spread as ``median [min-max]`` (n/a if missing)."""
+    if ratio["median"] is None:
+        return "n/a"
+    return f"{ratio['median']:.{digits}f} [{ratio['min']:.{digits}f}-{ratio['max']:.{digits}f}]"
+
+
+def markdown_table(rows: list[dict], cuda: bool) -> str:
+    """The summary rows as a markdown table."""
     header = [
         "payload",
         "steps/ep",
@@ -353,9 +446,11 @@ def markdown_table(results: list[dict], cuda: bool) -> str:
         "mode",
         "hold mean ms",
         "hold p95 ms",
-        "hold ratio vs sync",
-        "loop wall s",
-        "wall ratio",
+        "hold / sync",
+        "loop s",
+        "loop / no_export",
+        "loop + drain s",
+        "loop + drain / no_export",
         "drain s",
         "writer MB/s",
         "peak queue",
@@ -365,7 +460,7 @@ def markdown_table(results: list[dict], cuda: bool) -> str:
         "peak device MB" if cuda else "device mem",
     ]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    for r in results:
+    for r in rows:
         device = _fmt(r["peak_device_mb"], 1) if cuda else "not measured (CPU)"
         row = [
             r["payload"],
@@ -374,12 +469,14 @@ def markdown_table(results: list[dict], cuda: bool) -> str:
             r["mode"],
             _fmt(r["export_hold_mean_ms"], 2),
             _fmt(r["export_hold_p95_ms"], 2),
-            _fmt(r["hold_mean_ratio_vs_sync"], 3),
+            _fmt_spread(r["hold_ratio_to_sync"], 3),
+            _fmt(r["loop_s_before_close"], 2),
+            _fmt_spread(r["loop_ratio_to_no_export"]),
             _fmt(r["loop_wall_s"], 2),
-            _fmt(r["wall_ratio_vs_sync"], 2),
+            _fmt_spread(r["wall_ratio_to_no_export"]),
             _fmt(r["drain_s"], 2),
             _fmt(r["writer_throughput_mb_s"], 1),
-            str(r["peak_queue_depth"]),
+            _fmt(r["peak_queue_depth"], 0),
             _fmt(r["blocked_seconds"], 2),
             _fmt(r["peak_rss_mb"], 0),
             _fmt(r["rss_growth_mb"], 0),
@@ -389,7 +486,54 @@ def markdown_table(results: list[dict], cuda: bool) -> str:
     return "\n".join(lines)
 
 
+def write_plot(path: str, rows: list[dict], payloads: list[str], title: str) -> None:
+    """Two panels per payload: the export hold per episode against the episode length (log scale), and the per-round
+    ratio of loop + drain to no_export (median, range) per mode and episode length."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    modes = list(dict.fromkeys(row["mode"] for row in rows))
+    fig, axes = plt.subplots(2, len(payloads), figsize=(5.5 * len(payloads), 7.5), squeeze=False)
+    for column, payload in enumerate(payloads):
+        payload_rows = [row for row in rows if row["payload"] == payload]
+        lengths = sorted({row["episode_length"] for row in payload_rows})
+        hold_ax, ratio_ax = axes[0][column], axes[1][column]
+        width = 0.8 / max(1, len(modes))
+        for index, mode in enumerate(modes):
+            mode_rows = {row["episode_length"]: row for row in payload_rows if row["mode"] == mode}
+            holds = [mode_rows[length]["export_hold_mean_ms"] if length in mode_rows else None for length in lengths]
+            hold_ax.plot(lengths, holds, marker="o", label=mode)
+            ratios = [
+                mode_rows[length]["wall_ratio_to_no_export"] if length in mode_rows else None for length in lengths
+            ]
+            medians = [ratio["median"] if ratio and ratio["median"] else 0.0 for ratio in ratios]
+            low = [median - (ratio["min"] or median) if ratio else 0.0 for median, ratio in zip(medians, ratios)]
+            high = [(ratio["max"] or median) - median if ratio else 0.0 for median, ratio in zip(medians, ratios)]
+            positions = [position + (index - (len(modes) - 1) / 2) * width for position in range(len(lengths))]
+            ratio_ax.bar(positions, medians, width=width, yerr=[low, high], capsize=2, label=mode)
+        hold_ax.set_xscale("log", base=2)
+        hold_ax.set_yscale("log")
+        hold_ax.set_xticks(lengths, [str(length) for length in lengths])
+        hold_ax.set_xlabel("steps per episode")
+        hold_ax.set_ylabel("export_episodes hold per episode (ms)")
+        hold_ax.set_title(f"{payload}: time export_episodes holds the loop", fontsize=10)
+        hold_ax.legend(fontsize=8)
+        ratio_ax.axhline(1.0, color="black", linewidth=0.8)
+        ratio_ax.set_xticks(range(len(lengths)), [str(length) for length in lengths])
+        ratio_ax.set_xlabel("steps per episode")
+        ratio_ax.set_ylabel("loop + drain / no_export (median, range)")
+        ratio_ax.set_title(f"{payload}: loop + drain relative to no export", fontsize=10)
+        ratio_ax.legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command line (``--quick`` sets a seconds-long configuration)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--num_envs", type=int, default=8, help="Number of parallel envs.")
     parser.add_argument(
@@ -404,6 +548,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--image_size", type=int, default=84, help="Camera width and height (pixels).")
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="Export modes to compare.")
+    parser.add_argument(
+        "--repeats", type=int, default=None, help="Interleaved repeat rounds (medians and ranges; default: 3)."
+    )
     parser.add_argument("--device", default="cpu", help="Device of the env buffers: cpu or cuda[:N].")
     parser.add_argument("--episodes_per_env", type=int, default=1, help="Episodes each env exports per run.")
     parser.add_argument(
@@ -415,7 +562,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no_compression", action="store_true", help="Write without gzip.")
     parser.add_argument("--queue_size", type=int, default=16, help="async_queue_size (episodes).")
     parser.add_argument("--queue_max_mb", type=float, default=1024.0, help="async_queue_max_bytes, in MiB.")
-    parser.add_argument("--output_dir", default="./benchmark_results", help="Where the JSON and markdown go.")
+    parser.add_argument("--output_dir", default="./benchmark_results", help="Where the JSON, markdown and chart go.")
     parser.add_argument("--keep_files", action="store_true", help="Keep the dataset files (in output_dir/datasets).")
     parser.add_argument("--seed", type=int, default=0, help="Seed of the synthetic data.")
     parser.add_argument(
@@ -428,12 +575,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="A seconds-long smoke run: 2 envs, lengths 16 and 32, 32x32 images, no simulated physics.",
+        help="A seconds-long smoke run: 2 envs, lengths 16 and 32, 32x32 images, no simulated physics, 1 round.",
     )
     args = parser.parse_args(argv)
+    if args.repeats is None:
+        args.repeats = 1 if args.quick else 3
     if args.quick:
         args.num_envs, args.lengths, args.image_size, args.sim_step_ms = 2, [16, 32], 32, 0.0
-    for name in ("num_envs", "image_size", "episodes_per_env", "queue_size"):
+    for name in ("num_envs", "image_size", "episodes_per_env", "queue_size", "repeats"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
     if any(length < 1 for length in args.lengths):
@@ -445,7 +594,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def _load_average() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages, if the OS says (other processes disturb the timings)."""
+    try:
+        return [round(value, 2) for value in os.getloadavg()]
+    except (OSError, AttributeError):
+        return None
+
+
 def main(argv: list[str] | None = None) -> dict:
+    """Run the benchmark; returns the report."""
     args = parse_args(argv)
     if args.torch_threads > 0:
         torch.set_num_threads(args.torch_threads)
@@ -455,29 +613,34 @@ def main(argv: list[str] | None = None) -> dict:
         os.path.join(args.output_dir, "datasets") if args.keep_files else tempfile.mkdtemp(prefix="recorder_bench_")
     )
     os.makedirs(work_dir, exist_ok=True)
-    results = []
+    runs = []
+    load_start = _load_average()
     total_start = time.perf_counter()
     try:
-        for payload in args.payloads:
-            for length in args.lengths:
-                for mode in args.modes:
-                    result = run_config(payload, length, mode, args, work_dir)
-                    results.append(result)
-                    print(
-                        f"[recorder-bench] {payload:8s} len={length:5d} {mode:14s} hold mean"
-                        f" {result['export_hold_mean_ms']:8.2f} ms  wall {result['loop_wall_s']:6.2f} s"
-                        f"  writer {result['writer_throughput_mb_s']:7.1f} MB/s",
-                        flush=True,
-                    )
+        for repeat in range(args.repeats):
+            shift = repeat % len(args.modes)
+            modes = args.modes[shift:] + args.modes[:shift]
+            for payload in args.payloads:
+                for length in args.lengths:
+                    for mode in modes:
+                        result = run_config(payload, length, mode, args, work_dir, repeat)
+                        runs.append(result)
+                        print(
+                            f"[recorder-bench] r{repeat + 1} {payload:8s} len={length:5d} {mode:14s} hold mean"
+                            f" {result['export_hold_mean_ms']:8.2f} ms  loop {result['loop_s_before_close']:6.2f} s"
+                            f"  + drain {result['loop_wall_s']:6.2f} s"
+                            f"  writer {result['writer_throughput_mb_s']:7.1f} MB/s",
+                            flush=True,
+                        )
     finally:
         if not args.keep_files:
             shutil.rmtree(work_dir, ignore_errors=True)
-    add_ratios(results)
+    rows = summarize(runs, args.modes)
 
     meta = {
         "benchmark": "recorder_export",
         "timestamp": datetime.datetime.now().isoformat(timespec="seconds"),
-        "argv": sys.argv[1:] if argv is None else argv,
+        "argv": sys.argv[1:] if argv is None else list(argv),
         "args": vars(args),
         "device": args.device,
         "device_name": torch.cuda.get_device_name(args.device) if cuda else platform.processor() or "cpu",
@@ -487,33 +650,41 @@ def main(argv: list[str] | None = None) -> dict:
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
+        "load_average_start": load_start,
+        "load_average_end": _load_average(),
         "total_seconds": time.perf_counter() - total_start,
         "notes": (
-            "export hold = time export_episodes held the caller, divided by the episodes of that call; writer MB/s ="
-            " tensor MB written per second of writing (stacking, conversion, compression, HDF5, flush); loop wall"
-            " includes close() (the drain)."
+            "Medians over the repeat rounds; ratios: median [min-max] of the per-round ratios. export hold = time"
+            " export_episodes held the caller, divided by the episodes of that call; loop = the recording loop;"
+            " loop + drain adds close() (the drain); writer MB/s = tensor MB written per second of writing"
+            " (stacking, conversion, compression, HDF5, flush)."
         ),
     }
-    report = {"meta": meta, "results": results}
-    table = markdown_table(results, cuda)
-    stamp = datetime.datetime.now().strftime("%Y%m%d_%H%M%S")
-    json_path = os.path.join(args.output_dir, f"recorder_export_{stamp}.json")
-    md_path = os.path.join(args.output_dir, f"recorder_export_{stamp}.md")
-    with open(json_path, "w") as file:
+    report = {"meta": meta, "rows": rows, "runs": runs}
+    table = markdown_table(rows, cuda)
+    base = os.path.join(args.output_dir, "recorder_export")
+    with open(f"{base}.json", "w") as file:
         json.dump(report, file, indent=2)
-    with open(md_path, "w") as file:
+    with open(f"{base}.md", "w") as file:
         file.write(f"# Recorder export benchmark ({meta['timestamp']})\n\n")
         file.write(f"Command: `{' '.join([os.path.basename(__file__), *meta['argv']])}`  \n")
         file.write(
-            f"Device: {args.device} ({meta['device_name']}), {meta['cpu_count']} CPUs, torch {meta['torch']}."
+            f"Device: {args.device} ({meta['device_name']}), {meta['cpu_count']} CPUs, torch {meta['torch']},"
+            f" {args.num_envs} envs, {args.repeats} interleaved repeat round(s); load average"
+            f" {meta['load_average_start']} at start, {meta['load_average_end']} at end."
             f" Device memory: {meta['device_memory']}.\n\n"
         )
         file.write(table + "\n\n" + meta["notes"] + "\n")
+    title = f"Recorder export: {args.num_envs} envs, {args.device}, {args.repeats} interleaved rounds"
+    write_plot(f"{base}.png", rows, args.payloads, title)
     print()
     print(table)
     if not cuda:
         print(f"\nDevice memory: {DEVICE_MEMORY_NOT_MEASURED}.")
-    print(f"\n[recorder-bench] {len(results)} runs in {meta['total_seconds']:.1f} s; wrote {json_path} and {md_path}")
+    print(
+        f"\n[recorder-bench] {len(runs)} runs in {meta['total_seconds']:.1f} s; wrote {base}.json, {base}.md,"
+        f" {base}.png"
+    )
     return report
 
 
