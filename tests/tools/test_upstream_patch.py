@@ -175,14 +175,26 @@ def test_command_line_writes_the_patch_and_refuses_another_wheel(tool, fake):
 
 
 def imported_modules(path: Path, package: str) -> set[str]:
-    """The isaaclab* modules a file imports: ``from X import n`` gives X, and X.n in case n is a submodule.
+    """The isaaclab* modules a file needs: ``from X import n`` gives X, and X.n in case n is a submodule.
+
+    Imports in a ``try`` block that handles ``ImportError`` are optional and left out.
 
     Args:
         path: The file.
         package: The package the file is in (resolves relative imports; empty for a script).
     """
+    tree = ast.parse(path.read_text())
+    optional = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try) and any(
+            isinstance(handler.type, ast.Name) and handler.type.id in ("ImportError", "ModuleNotFoundError")
+            for handler in node.handlers
+        ):
+            optional.update(id(inner) for statement in node.body for inner in ast.walk(statement))
     names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(tree):
+        if id(node) in optional:
+            continue
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
