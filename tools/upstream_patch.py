@@ -44,6 +44,7 @@ PATCH_FILES: tuple[str, ...] = (
     "source/isaaclab/isaaclab/managers/recorder_manager.py",
     "source/isaaclab/isaaclab/utils/datasets/__init__.py",
     "source/isaaclab/isaaclab/utils/datasets/__init__.pyi",
+    "source/isaaclab/isaaclab/utils/datasets/chunk_compression.py",
     "source/isaaclab/isaaclab/utils/datasets/dataset_file_handler_base.py",
     "source/isaaclab/isaaclab/utils/datasets/episode_data.py",
     "source/isaaclab/isaaclab/utils/datasets/episode_writer.py",
