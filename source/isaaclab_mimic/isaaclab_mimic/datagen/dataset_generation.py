@@ -28,6 +28,9 @@ from isaaclab.envs import ManagerBasedRLMimicEnv
 from isaaclab.managers import DatasetExportMode
 from isaaclab_mimic.datagen.generation import env_loop, setup_async_generation, setup_env_config
 
+TASK_CANCEL_TIMEOUT_S = 5.0
+"""How long the generation tasks may take to unwind once cancelled, before the environment is closed anyway."""
+
 
 @dataclasses.dataclass
 class GenerationSummary:
@@ -220,10 +223,11 @@ def _run(
         return counts, time.perf_counter() - start
     finally:
         progress.close()
-        # cancel the generation tasks and let them unwind before the env closes
+        # cancel the generation tasks and let them unwind before the env closes; not forever: a Ctrl+C that
+        # landed inside the event loop can leave a task that will never run again
         data_gen_tasks.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
-            event_loop.run_until_complete(data_gen_tasks)
+            event_loop.run_until_complete(asyncio.wait([data_gen_tasks], timeout=TASK_CANCEL_TIMEOUT_S))
         asyncio.set_event_loop(None)
         event_loop.close()
 
