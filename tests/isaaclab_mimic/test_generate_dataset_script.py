@@ -78,6 +78,17 @@ def start_generation(source: str, output: Path) -> subprocess.Popen:
     return process
 
 
+def finish(process: subprocess.Popen, timeout: float = 60) -> bytes:
+    """Wait for the process to exit and return its stderr; a process still running after the timeout is killed,
+    so that a hang fails the test without leaving an orphan behind."""
+    try:
+        return process.communicate(timeout=timeout)[1]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 def assert_demos_numbered_from_zero(names: list[str], at_least: int) -> None:
     assert len(names) >= at_least
     assert sorted(names, key=lambda name: int(name.split("_")[1])) == [f"demo_{i}" for i in range(len(names))]
@@ -89,7 +100,7 @@ def test_a_signal_leaves_a_valid_file_with_every_exported_demo(annotated_source_
     output = tmp_path / "interrupted.hdf5"
     process = start_generation(annotated_source_dataset, output)
     process.send_signal(signum)
-    _, stderr = process.communicate(timeout=60)
+    stderr = finish(process)
     assert process.returncode == 130
     assert b"interrupted by user" in stderr and b"Traceback" not in stderr
     assert_demos_numbered_from_zero(assert_complete_demos(output), at_least=2)
@@ -101,7 +112,7 @@ def test_a_second_signal_exits_at_once_and_leaves_a_readable_file(annotated_sour
     process = start_generation(annotated_source_dataset, output)
     process.send_signal(signal.SIGINT)
     process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=60)
+    stderr = finish(process)
     if process.returncode == 130:
         pytest.skip("the first signal's shutdown finished before the second signal arrived")
     assert process.returncode == 128 + signal.SIGTERM, stderr.decode(errors="replace")

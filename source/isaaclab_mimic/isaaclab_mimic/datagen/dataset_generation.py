@@ -223,13 +223,29 @@ def _run(
         return counts, time.perf_counter() - start
     finally:
         progress.close()
-        # cancel the generation tasks and let them unwind before the env closes; not forever: a Ctrl+C that
-        # landed inside the event loop can leave a task that will never run again
-        data_gen_tasks.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            event_loop.run_until_complete(asyncio.wait([data_gen_tasks], timeout=TASK_CANCEL_TIMEOUT_S))
+        _cancel_tasks(event_loop, components["tasks"], data_gen_tasks)
         asyncio.set_event_loop(None)
         event_loop.close()
+
+
+def _cancel_tasks(
+    event_loop: asyncio.AbstractEventLoop, tasks: list[asyncio.Task], data_gen_tasks: asyncio.Future
+) -> None:
+    """Cancel the generation tasks and let them unwind before the environment closes.
+
+    Each task is cancelled and awaited on its own: a Ctrl+C that lands inside the event loop can drop the callback
+    that would complete their gathered future, so waiting on that future could wait forever. The wait is bounded
+    all the same, and every outcome is retrieved so that asyncio reports nothing at exit.
+    """
+    for task in tasks:
+        task.cancel()
+    data_gen_tasks.cancel()
+    unwound = asyncio.gather(*tasks, return_exceptions=True)
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        event_loop.run_until_complete(asyncio.wait([unwound], timeout=TASK_CANCEL_TIMEOUT_S))
+    for future in (unwound, data_gen_tasks):
+        if future.done() and not future.cancelled():
+            future.exception()
 
 
 def _close_motion_planners(motion_planners: dict[int, Any] | None) -> None:
