@@ -25,7 +25,7 @@ usage: $(basename "$0") [-h] [-i] [-p ARGS...] [-t [PYTEST ARGS...]] [-f] [--exp
   --export-patch FILE [--isaaclab PATH]
                    Write the recorder patch as one unified diff from Isaac Lab 3.0.0 to this project (IsaacLab
                    repository paths). Default: against the isaaclab==3.0.0 wheel (downloaded once, cached); apply with
-                   'patch -p3 < FILE' in site-packages. The wheel has no scripts/, so generate_dataset.py is then left
+                   'patch -p3 < FILE' in site-packages. The wheel has no scripts/, so the scripts are then left
                    out. With --isaaclab PATH (a v3.0.0 checkout): against that tree, scripts included; 'git apply FILE'.
 
 Environment variables:

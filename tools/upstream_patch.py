@@ -51,7 +51,13 @@ PATCH_FILES: tuple[str, ...] = (
     "source/isaaclab/isaaclab/utils/datasets/hdf5_dataset_file_handler.py",
     "source/isaaclab_mimic/isaaclab_mimic/datagen/generation.py",
     "source/isaaclab_mimic/isaaclab_mimic/datagen/dataset_generation.py",
+    "source/isaaclab_mimic/isaaclab_mimic/datagen/dataset_merge.py",
+    "source/isaaclab_mimic/isaaclab_mimic/datagen/distributed_generation.py",
+    "source/isaaclab_mimic/isaaclab_mimic/datagen/distributed_summary.py",
+    "source/isaaclab_mimic/isaaclab_mimic/datagen/generation_worker.py",
+    "source/isaaclab_mimic/isaaclab_mimic/datagen/ray_install.py",
     "scripts/imitation_learning/isaaclab_mimic/generate_dataset.py",
+    "scripts/imitation_learning/isaaclab_mimic/merge_datasets.py",
 )
 """The files of the patch, as paths in both this repository and the IsaacLab repository (they share the layout).
 
@@ -280,9 +286,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         ),
         epilog=(
             f"By default the diff is made against the isaaclab=={ISAACLAB_VERSION} wheel (downloaded once with pip "
-            "and cached). The wheel has no scripts/ folder, so the diff then leaves out "
-            "scripts/imitation_learning/isaaclab_mimic/generate_dataset.py (under site-packages, 'patch -p3' would "
-            "misplace it); export with --isaaclab to include it."
+            "and cached). The wheel has no scripts/ folder, so the diff then leaves out the patched scripts "
+            "(generate_dataset.py, merge_datasets.py: under site-packages, 'patch -p3' would misplace them); export "
+            "with --isaaclab to include them."
         ),
     )
     parser.add_argument("output", help="the patch file to write ('-' for standard output)")
