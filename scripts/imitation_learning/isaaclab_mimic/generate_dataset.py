@@ -173,6 +173,22 @@ def build_source_dataset(env_name: str) -> str:
     return ensure_source_dataset(env_name, device=args_cli.device, enable_cameras=args_cli.enable_cameras)
 
 
+def job_settings(input_file: str) -> dict:
+    """The settings of a generation job given on the command line, as keyword arguments."""
+    return {
+        "input_file": input_file,
+        "output_file": args_cli.output_file,
+        "num_envs": args_cli.num_envs,
+        "device": args_cli.device,
+        "generation_num_trials": args_cli.generation_num_trials,
+        "max_num_failures": args_cli.max_num_failures,
+        "seed": args_cli.seed,
+        "dataset_compression": not args_cli.disable_dataset_compression,
+        "async_write": args_cli.async_write,
+        "early_cpu_offload": args_cli.early_cpu_offload,
+    }
+
+
 def generate(env_name: str, input_file: str):
     """Generate the dataset in this process, and print a summary."""
     from isaaclab_mimic.datagen.dataset_generation import generate_dataset
@@ -184,16 +200,7 @@ def generate(env_name: str, input_file: str):
 
     summary = generate_dataset(
         env_name=env_name,
-        input_file=input_file,
-        output_file=args_cli.output_file,
-        num_envs=args_cli.num_envs,
-        device=args_cli.device,
-        generation_num_trials=args_cli.generation_num_trials,
-        max_num_failures=args_cli.max_num_failures,
-        seed=args_cli.seed,
-        dataset_compression=not args_cli.disable_dataset_compression,
-        async_write=args_cli.async_write,
-        early_cpu_offload=args_cli.early_cpu_offload,
+        **job_settings(input_file),
         pause_subtask=args_cli.pause_subtask,
         # resolve the automatic physics and renderer selections of this config the same way the launch did
         env_cfg_hook=lambda env_cfg: scan(env_cfg, args_cli),
@@ -222,17 +229,8 @@ def generate_distributed_dataset(env_name: str, input_file: str):
     try:
         summary = generate_distributed(
             task=env_name,
-            input_file=input_file,
-            output_file=args_cli.output_file,
+            **job_settings(input_file),
             num_workers=args_cli.num_workers,
-            generation_num_trials=args_cli.generation_num_trials,
-            num_envs=args_cli.num_envs,
-            device=args_cli.device,
-            seed=args_cli.seed,
-            max_num_failures=args_cli.max_num_failures,
-            dataset_compression=not args_cli.disable_dataset_compression,
-            async_write=args_cli.async_write,
-            early_cpu_offload=args_cli.early_cpu_offload,
             ray_address=args_cli.ray_address,
             launcher_args=vars(args_cli),
         )
