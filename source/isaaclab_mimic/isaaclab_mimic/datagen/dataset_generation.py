@@ -5,7 +5,8 @@
 
 """One Mimic data generation job as a function: build the environment, generate, export and close.
 
-``generate_dataset.py`` runs one job in its process; a distributed run runs one per worker.
+``generate_dataset.py`` runs one job in its process; a distributed run runs one per worker
+(:class:`~.generation_worker.GenerationWorker`), which ends it early through a :class:`GenerationStop`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import contextlib
 import dataclasses
 import os
 import random
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +32,64 @@ from isaaclab_mimic.datagen.generation import env_loop, setup_async_generation, 
 
 TASK_CANCEL_TIMEOUT_S = 5.0
 """How long the generation tasks may take to unwind once cancelled, before the environment is closed anyway."""
+
+
+class GenerationStop:
+    """A request, from any thread, to end a generation job early.
+
+    :func:`generate_dataset` ends its loop after the current step once :meth:`request` is called: the attempts in
+    flight are dropped, the demos exported so far are kept. A request made before the loop starts ends it before
+    its first step. A handle serves one job.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requested = False
+        self._event_loop: asyncio.AbstractEventLoop | None = None
+        self._future: asyncio.Future | None = None
+
+    @property
+    def requested(self) -> bool:
+        """Whether a stop was requested."""
+        return self._requested
+
+    def request(self) -> None:
+        """Ask the job to end after its current step (thread-safe; a repeated request changes nothing)."""
+        with self._lock:
+            self._requested = True
+            if self._event_loop is not None:
+                self._event_loop.call_soon_threadsafe(self._resolve)
+
+    def _watch(self, event_loop: asyncio.AbstractEventLoop, data_gen_tasks: asyncio.Future) -> asyncio.Future:
+        """A future for the env loop to watch in place of ``data_gen_tasks``: done with their outcome when the tasks
+        end, or with ``None`` on a request (at once if one was made already)."""
+        future = event_loop.create_future()
+
+        def on_tasks_done(gathered: asyncio.Future) -> None:
+            error = None if gathered.cancelled() else gathered.exception()
+            if future.done():
+                return
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(None)
+
+        data_gen_tasks.add_done_callback(on_tasks_done)
+        with self._lock:
+            self._event_loop, self._future = event_loop, future
+            if self._requested:
+                future.set_result(None)
+        return future
+
+    def _resolve(self) -> None:
+        """Complete the watched future (on the event loop's thread)."""
+        if self._future is not None and not self._future.done():
+            self._future.set_result(None)
+
+    def _detach(self) -> None:
+        """Forget the event loop before it is closed: a later request only sets the flag."""
+        with self._lock:
+            self._event_loop = self._future = None
 
 
 @dataclasses.dataclass
@@ -83,6 +143,8 @@ def generate_dataset(
     env_cfg_hook: Callable[[Any], None] | None = None,
     make_motion_planners: Callable[[ManagerBasedRLMimicEnv], dict[int, Any]] | None = None,
     show_progress: bool = True,
+    stop: GenerationStop | None = None,
+    on_loop_start: Callable[[], None] | None = None,
 ) -> GenerationSummary:
     """Generate demos from an annotated source dataset and export them to a new dataset file.
 
@@ -107,6 +169,9 @@ def generate_dataset(
         env_cfg_hook: Called with the environment config before the environment is built.
         make_motion_planners: Builds one motion planner per environment id (SkillGen) once the environment exists.
         show_progress: Whether to show a progress bar.
+        stop: Ends the generation early when requested, from any thread (see :class:`GenerationStop`).
+        on_loop_start: Called once the environment is built and the source demos are loaded, right before the
+            generation loop's first step.
 
     Returns:
         A summary of the job.
@@ -158,7 +223,15 @@ def generate_dataset(
         motion_planners = make_motion_planners(env) if make_motion_planners is not None else None
         try:
             counts, loop_seconds = _run(
-                env, input_file, success_term, num_envs, pause_subtask, show_progress, motion_planners
+                env,
+                input_file,
+                success_term,
+                num_envs,
+                pause_subtask,
+                show_progress,
+                motion_planners,
+                stop,
+                on_loop_start,
             )
         finally:
             _close_motion_planners(motion_planners)
@@ -185,6 +258,8 @@ def _run(
     pause_subtask: bool,
     show_progress: bool,
     motion_planners: dict[int, Any] | None,
+    stop: GenerationStop | None,
+    on_loop_start: Callable[[], None] | None,
 ) -> tuple[dict[str, int], float]:
     """Run the generation tasks in the env loop; returns the final counts and the loop's seconds."""
     # Reset before starting
@@ -199,6 +274,7 @@ def _run(
     )
     event_loop = components["event_loop"]
     data_gen_tasks = asyncio.ensure_future(asyncio.gather(*components["tasks"]), loop=event_loop)
+    watched = stop._watch(event_loop, data_gen_tasks) if stop is not None else data_gen_tasks
     recorder = env.recorder_manager
     total = env.cfg.datagen_config.generation_num_trials
     progress = tqdm(total=total, unit="demo", desc="Generating", disable=not show_progress, dynamic_ncols=True)
@@ -209,33 +285,41 @@ def _run(
         progress.set_postfix(attempts=num_attempts, failed=num_failures, queued=queued, refresh=False)
         progress.update(min(num_success, total) - progress.n)
 
-    start = time.perf_counter()
     try:
+        if on_loop_start is not None:
+            on_loop_start()
+        start = time.perf_counter()
         counts = env_loop(
             env,
             components["reset_queue"],
             components["action_queue"],
             components["info_pool"],
             event_loop,
-            data_gen_tasks=data_gen_tasks,
+            data_gen_tasks=watched,
             progress_callback=report,
         )
         return counts, time.perf_counter() - start
     finally:
         progress.close()
-        _cancel_tasks(event_loop, components["tasks"], data_gen_tasks)
+        _cancel_tasks(event_loop, components["tasks"], data_gen_tasks, watched)
+        if stop is not None:
+            stop._detach()
         asyncio.set_event_loop(None)
         event_loop.close()
 
 
 def _cancel_tasks(
-    event_loop: asyncio.AbstractEventLoop, tasks: list[asyncio.Task], data_gen_tasks: asyncio.Future
+    event_loop: asyncio.AbstractEventLoop,
+    tasks: list[asyncio.Task],
+    data_gen_tasks: asyncio.Future,
+    watched: asyncio.Future,
 ) -> None:
     """Cancel the generation tasks and let them unwind before the environment closes.
 
     Each task is cancelled and awaited on its own: a Ctrl+C that lands inside the event loop can drop the callback
     that would complete their gathered future, so waiting on that future could wait forever. The wait is bounded
-    all the same, and every outcome is retrieved so that asyncio reports nothing at exit.
+    all the same, and every outcome is retrieved (of the tasks, their gathered future and the future the env loop
+    watched) so that asyncio reports nothing at exit.
     """
     for task in tasks:
         task.cancel()
@@ -243,7 +327,7 @@ def _cancel_tasks(
     unwound = asyncio.gather(*tasks, return_exceptions=True)
     with contextlib.suppress(asyncio.CancelledError, Exception):
         event_loop.run_until_complete(asyncio.wait([unwound], timeout=TASK_CANCEL_TIMEOUT_S))
-    for future in (unwound, data_gen_tasks):
+    for future in (unwound, data_gen_tasks, watched):
         if future.done() and not future.cancelled():
             future.exception()
 

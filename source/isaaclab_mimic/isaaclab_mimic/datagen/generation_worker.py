@@ -7,24 +7,21 @@
 
 :class:`GenerationWorker` is plain Python; the driver (:mod:`.distributed_generation`) runs it as a Ray actor with
 two threads, one for :meth:`GenerationWorker.run` and one for the :meth:`~GenerationWorker.progress` and
-:meth:`~GenerationWorker.stop` calls. It uses the generation loop of :mod:`.generation` as is: its counters are
-that module's ``num_success``, ``num_failures`` and ``num_attempts`` (one run per worker process), and it stops the
-loop through the ``data_gen_tasks`` future that :func:`~.generation.env_loop` watches.
+:meth:`~GenerationWorker.stop` calls. Its job is one :func:`~.dataset_generation.generate_dataset` call that writes
+the shard, inside the simulation runtime the worker launches, and that :meth:`~GenerationWorker.stop` ends through
+a :class:`~.dataset_generation.GenerationStop`. Its counters are the generation loop's (:mod:`.generation`'s
+``num_success``, ``num_failures`` and ``num_attempts``: one run per worker process).
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import dataclasses
 import os
-import random
 import socket
-import threading
 import time
 from typing import Any
 
-import gymnasium as gym
-import numpy as np
 import torch
 
 import isaaclab_mimic.envs  # noqa: F401  (registers the Mimic tasks)
@@ -32,6 +29,7 @@ import isaaclab_tasks  # noqa: F401  (registers the tasks)
 from isaaclab.app import launch_simulation, scan
 
 from . import generation
+from .dataset_generation import GenerationStop, generate_dataset
 from .dataset_merge import FAILED_SUFFIX
 
 __all__ = ["GenerationSettings", "GenerationWorker", "WorkerJob", "WorkerProgress"]
@@ -121,13 +119,10 @@ class GenerationWorker:
         self._settings = settings
         self._job = job
         self._host = socket.gethostname()
+        self._stop = GenerationStop()
         self._setup_seconds = 0.0
         self._generation_start: float | None = None
         self._generation_end: float | None = None
-        self._lock = threading.Lock()
-        self._stop_requested = False
-        self._event_loop: asyncio.AbstractEventLoop | None = None
-        self._stop_future: asyncio.Future | None = None
 
     def progress(self) -> WorkerProgress:
         """The counters now."""
@@ -147,10 +142,7 @@ class GenerationWorker:
 
     def stop(self) -> None:
         """End the generation after the current step (attempts in flight are dropped; exported demos are kept)."""
-        with self._lock:
-            self._stop_requested = True
-            if self._event_loop is not None and not self._event_loop.is_closed():
-                self._event_loop.call_soon_threadsafe(self._resolve_stop_future)
+        self._stop.request()
 
     def run(self) -> WorkerProgress:
         """Generate the job's share into its shard, close the shard and return the final counters.
@@ -159,107 +151,47 @@ class GenerationWorker:
             FileNotFoundError: If the shard folder or the input file is not visible on this node.
         """
         setup_start = time.perf_counter()
-        self._check_visible(self._job.shard_dir, "shard folder")
-        self._check_visible(self._settings.input_file, "input file")
-        env_cfg, success_term = self._make_env_cfg()
-        launcher_args = {**self._settings.launcher_args, "device": env_cfg.sim.device}
-        with launch_simulation(env_cfg, launcher_args):
-            scan(env_cfg, launcher_args)
-            env = gym.make(self._settings.task, cfg=env_cfg).unwrapped
-            try:
-                self._generate(env, success_term, setup_start)
-            finally:
-                env.close()
-        self._generation_end = time.perf_counter()
-        return self.progress()
-
-    def _generate(self, env: Any, success_term: Any, setup_start: float) -> None:
-        """Run the generation loop until the share is generated or :meth:`stop` is called."""
-        env.reset()
-        # the generation code may use the current thread's event loop, and Ray runs this on a thread without one
-        own_loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(own_loop)
-        components = generation.setup_async_generation(
-            env=env, num_envs=self._settings.num_envs, input_file=self._settings.input_file, success_term=success_term
-        )
-        event_loop, tasks = components["event_loop"], components["tasks"]
-        if event_loop is not own_loop:
-            own_loop.close()
-        try:
-            self._setup_seconds = time.perf_counter() - setup_start
-            self._generation_start = time.perf_counter()
-            generation.env_loop(
-                env,
-                components["reset_queue"],
-                components["action_queue"],
-                components["info_pool"],
-                event_loop,
-                data_gen_tasks=self._watch(event_loop, tasks),
-            )
-        finally:
-            self._close_event_loop(event_loop, tasks)
-
-    def _make_env_cfg(self) -> tuple[Any, Any]:
-        """The config of the worker's env (its recorder writes the shard), seeded with the job's seed; the global
-        generators are seeded too."""
         settings, job = self._settings, self._job
+        self._check_visible(job.shard_dir, "shard folder")
+        self._check_visible(settings.input_file, "input file")
         if torch.device(settings.device).type == "cuda":
             device = "cuda:0"  # the GPU Ray assigned to this worker (the only one it sees)
         else:
             device = "cpu"
             torch.set_num_threads(settings.torch_threads)
-        env_cfg, success_term = generation.setup_env_config(
-            env_name=settings.task,
-            output_dir=job.shard_dir,
-            output_file_name=job.shard_name,
-            num_envs=settings.num_envs,
-            device=device,
-            generation_num_trials=job.num_trials,
-            dataset_compression=settings.dataset_compression,
-        )
-        env_cfg.recorders.async_write = settings.async_write
-        env_cfg.recorders.early_cpu_offload = settings.early_cpu_offload
-        env_cfg.datagen_config.seed = job.seed
-        env_cfg.datagen_config.max_num_failures = settings.max_num_failures
-        env_cfg.seed = job.seed
-        random.seed(job.seed)
-        np.random.seed(job.seed)
-        torch.manual_seed(job.seed)
-        return env_cfg, success_term
 
-    def _watch(self, event_loop: asyncio.AbstractEventLoop, tasks: list[asyncio.Task]) -> asyncio.Future:
-        """A future the env loop watches: done when the generation tasks end (with their error) or on :meth:`stop`."""
-        future = event_loop.create_future()
+        def on_loop_start() -> None:
+            self._generation_start = time.perf_counter()
+            self._setup_seconds = self._generation_start - setup_start
 
-        def on_tasks_done(gathered: asyncio.Future) -> None:
-            error = None if gathered.cancelled() else gathered.exception()
-            if future.done():
-                return
-            if error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(None)
+        with contextlib.ExitStack() as runtime:
 
-        asyncio.gather(*tasks).add_done_callback(on_tasks_done)
-        with self._lock:
-            self._event_loop, self._stop_future = event_loop, future
-            if self._stop_requested:
-                future.set_result(None)
-        return future
+            def launch(env_cfg: Any) -> None:
+                """Launch the simulation runtime the env config needs, until the env is closed, and resolve the
+                config's runtime choices with the same flags."""
+                launcher_args = {**settings.launcher_args, "device": env_cfg.sim.device}
+                runtime.enter_context(launch_simulation(env_cfg, launcher_args))
+                scan(env_cfg, launcher_args)
 
-    def _resolve_stop_future(self) -> None:
-        if self._stop_future is not None and not self._stop_future.done():
-            self._stop_future.set_result(None)
-
-    def _close_event_loop(self, event_loop: asyncio.AbstractEventLoop, tasks: list[asyncio.Task]) -> None:
-        """Cancel the generation tasks still running (attempts in flight), let them unwind, close the loop."""
-        self._resolve_stop_future()
-        for task in tasks:
-            task.cancel()
-        event_loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
-        with self._lock:
-            event_loop.close()
-        asyncio.set_event_loop(None)
+            generate_dataset(
+                env_name=settings.task,
+                input_file=settings.input_file,
+                output_file=job.shard_file,
+                num_envs=settings.num_envs,
+                device=device,
+                generation_num_trials=job.num_trials,
+                max_num_failures=settings.max_num_failures,
+                seed=job.seed,
+                dataset_compression=settings.dataset_compression,
+                async_write=settings.async_write,
+                early_cpu_offload=settings.early_cpu_offload,
+                env_cfg_hook=launch,
+                show_progress=False,
+                stop=self._stop,
+                on_loop_start=on_loop_start,
+            )
+        self._generation_end = time.perf_counter()
+        return self.progress()
 
     def _check_visible(self, path: str, what: str) -> None:
         if not os.path.exists(path):
