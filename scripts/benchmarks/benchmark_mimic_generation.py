@@ -391,6 +391,7 @@ def run_job(job: Job) -> dict[str, Any]:
     cuda = job.device.startswith("cuda")
     if cuda:
         torch.cuda.reset_peak_memory_stats(job.device)
+    load_average_start = _load_average()
     main_thread_start = _main_thread_times()
     if job.device == "cpu":
         torch.set_num_threads(job.torch_threads if job.torch_threads > 0 else max(1, (os.cpu_count() or 1) - 1))
@@ -437,6 +438,7 @@ def run_job(job: Job) -> dict[str, Any]:
         "cpu_seconds": usage.ru_utime + usage.ru_stime,
         **main_thread,
         "torch_threads_used": torch.get_num_threads(),
+        "load_average_start": load_average_start,
         "demos_written": writer["episodes_written"],
         "num_success": summary.num_success,
         "num_failures": summary.num_failures,
@@ -710,12 +712,14 @@ def markdown_table(report: dict[str, Any]) -> str:
         f" {machine['load_average_start']} at start, {machine['load_average_end']} at end.",
         "",
         "Times: medians over the repeats. Ratios: median [min-max] of the per-round ratios (each taken within one"
-        " repeat round). loop + drain: the loop, the final drain of the writer and the closing of the file.",
+        " repeat round). loop + drain: the loop, the final drain of the writer and the closing of the file. Loop"
+        " thread (the main thread, from its start to the file closed): running on a core, ready but without a free"
+        " core (other threads or processes had them), and waiting (for the GIL, a lock, or the drain).",
         "",
         "| workload | demos | mode | loop s | loop / no_export | loop + drain s | loop + drain / no_export |"
-        " loop + drain / sync | in export calls s | loop thread waiting s | blocked s | writer MB/s | peak queue |"
-        " peak RSS MB | peak CUDA MB | demos written |",
-        "| --- | ---: | --- |" + " ---: |" * 13,
+        " loop + drain / sync | in export calls s | loop thread: running s | no free core s | waiting (GIL, locks) s |"
+        " blocked s | writer MB/s | peak queue | peak RSS MB | peak CUDA MB | demos written |",
+        "| --- | ---: | --- |" + " ---: |" * 15,
     ]
     for row in report["rows"]:
         cells = [
@@ -728,6 +732,8 @@ def markdown_table(report: dict[str, Any]) -> str:
             _fmt_spread(row["wall_ratio_to_no_export"]),
             _fmt_spread(row["wall_ratio_to_sync"]) if row["mode"] != BASELINE_MODE else "-",
             _fmt(row["export_call_seconds"], 3),
+            _fmt(row["main_thread_cpu_seconds"], 2),
+            _fmt(row["main_thread_runnable_seconds"], 2),
             _fmt(row["main_thread_waiting_seconds"], 2),
             _fmt(row["blocked_seconds"], 3),
             _fmt(row["write_throughput_mb_s"], 1),

@@ -221,7 +221,8 @@ def episode_tensors(episode: EpisodeData) -> list[torch.Tensor]:
 
 def alive_episodes() -> list[EpisodeData]:
     """Every :class:`EpisodeData` alive in the process: the live, queued and in-writing episodes."""
-    return [obj for obj in gc.get_objects() if isinstance(obj, EpisodeData)]
+    # type() rather than isinstance(): isinstance reads __class__, which some lazy module objects turn into warnings
+    return [obj for obj in gc.get_objects() if issubclass(type(obj), EpisodeData)]
 
 
 def bytes_held() -> int:
