@@ -14,6 +14,7 @@ opens it.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import threading
@@ -21,6 +22,9 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+
+BACKGROUND_NICENESS = 10
+"""The nice value of the background writer and compression threads (the simulation loop keeps 0)."""
 
 COMPRESSION_CODECS = ("gzip", "lzf", "none")
 """The codecs a dataset can be written with: gzip (levels 0-9, compressed on the pool), lzf (by HDF5), none."""
@@ -79,7 +83,8 @@ class ChunkCompressor:
     def create_dataset(self, group, name: str, array: np.ndarray, hdf5_lock: threading.RLock) -> None:
         """Create ``group[name]`` holding ``array``, gzip-compressed at the compressor's level.
 
-        HDF5 calls are made under ``hdf5_lock``; the compression runs outside it, on the pool.
+        HDF5 calls are made under ``hdf5_lock``; the compression runs outside it, on the calling thread and the pool
+        (one task per thread, not one per chunk, to keep the GIL time of the bookkeeping small).
 
         Args:
             group: The h5py group to create the dataset in.
@@ -97,16 +102,21 @@ class ChunkCompressor:
             )
             chunk_shape = dataset.chunks
         offsets = list(itertools.product(*(range(0, size, chunk) for size, chunk in zip(array.shape, chunk_shape))))
+        # one task per thread, over every n-th chunk (so that edge chunks spread evenly): the calling thread
+        # compresses the first share itself, the pool the others
+        shares = [offsets[index :: self._threads] for index in range(min(self._threads, len(offsets)))]
         try:
-            futures = [self._executor().submit(self._deflate_chunk, array, offset, chunk_shape) for offset in offsets]
-            compressed = (future.result() for future in futures)
+            futures = [self._executor().submit(self._deflate_chunks, array, share, chunk_shape) for share in shares[1:]]
         except RuntimeError:
             # the interpreter is exiting (a program that ended without closing its recorder): no pool thread can
-            # start any more, so the chunks are compressed on this thread
-            compressed = (self._deflate_chunk(array, offset, chunk_shape) for offset in offsets)
-        for offset, data in zip(offsets, compressed):
-            with hdf5_lock:
-                dataset.id.write_direct_chunk(offset, data)
+            # start any more, so every chunk is compressed on this thread
+            shares, futures = [offsets], []
+        results = [(shares[0], self._deflate_chunks(array, shares[0], chunk_shape))]
+        results += [(share, future.result()) for share, future in zip(shares[1:], futures)]
+        with hdf5_lock:
+            for share, chunks in results:
+                for offset, data in zip(share, chunks):
+                    dataset.id.write_direct_chunk(offset, data)
 
     def shutdown(self) -> None:
         """Stop the compression threads (a later write starts them again)."""
@@ -118,15 +128,33 @@ class ChunkCompressor:
     def _executor(self) -> ThreadPoolExecutor:
         with self._pool_lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="isaaclab-compress")
+                # the calling (writer) thread compresses one share itself: the pool has one thread less. Its threads
+                # start from the thread that submits, and inherit its scheduling priority (lowered on the background
+                # writer thread, not on a caller that waits for the write)
+                self._pool = ThreadPoolExecutor(
+                    max_workers=max(1, self._threads - 1), thread_name_prefix="isaaclab-compress"
+                )
             return self._pool
 
-    def _deflate_chunk(self, array: np.ndarray, offset: tuple[int, ...], chunk_shape: tuple[int, ...]) -> bytes:
-        """The deflated bytes of the chunk at ``offset``; an edge chunk is padded with zeros to the full chunk shape,
-        as HDF5 pads it."""
-        region = array[tuple(slice(start, start + size) for start, size in zip(offset, chunk_shape))]
-        if region.shape != chunk_shape:
-            padded = np.zeros(chunk_shape, dtype=array.dtype)
-            padded[tuple(slice(0, size) for size in region.shape)] = region
-            region = padded
-        return zlib.compress(memoryview(np.ascontiguousarray(region)).cast("B"), self._level)
+    def _deflate_chunks(
+        self, array: np.ndarray, offsets: list[tuple[int, ...]], chunk_shape: tuple[int, ...]
+    ) -> list[bytes]:
+        """The deflated bytes of the chunks at ``offsets``; an edge chunk is padded with zeros to the full chunk
+        shape, as HDF5 pads it."""
+        compressed = []
+        for offset in offsets:
+            region = array[tuple(slice(start, start + size) for start, size in zip(offset, chunk_shape))]
+            if region.shape != chunk_shape:
+                padded = np.zeros(chunk_shape, dtype=array.dtype)
+                padded[tuple(slice(0, size) for size in region.shape)] = region
+                region = padded
+            compressed.append(zlib.compress(memoryview(np.ascontiguousarray(region)).cast("B"), self._level))
+        return compressed
+
+
+def lower_thread_priority() -> None:
+    """Lower the scheduling priority of the calling thread (Linux: its nice value, which threads it starts inherit),
+    so that the simulation loop gets a core first when the writer's threads compete with it; elsewhere, or if not
+    permitted, do nothing."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICENESS)

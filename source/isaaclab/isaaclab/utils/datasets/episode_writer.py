@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .chunk_compression import lower_thread_priority
+
 if TYPE_CHECKING:
     from .dataset_file_handler_base import DatasetFileHandlerBase
     from .episode_data import EpisodeData
@@ -303,6 +305,7 @@ class EpisodeWriter:
 
     def _run(self) -> None:
         """The writer thread: write queued jobs in order until closed (or the main thread ended) and drained."""
+        lower_thread_priority()
         while True:
             with self._condition:
                 while not self._queue and not self._closing:
