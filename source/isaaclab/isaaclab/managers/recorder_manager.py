@@ -46,6 +46,10 @@ class RecorderManagerBaseCfg:
 
     dataset_file_handler_class_type: type = HDF5DatasetFileHandler
 
+    dataset_file_handler_cfg: object | None = None
+    """Settings of the dataset file handler, passed to its constructor when not None (for example a
+    ``LeRobotDatasetCfg`` for a LeRobot dataset handler). Defaults to None: the handler is made with no arguments."""
+
     dataset_export_dir_path: str = "/tmp/isaaclab/logs"
     """The directory path where the recorded datasets are exported."""
 
@@ -656,7 +660,9 @@ class RecorderManager(ManagerBase):
         cfg = self.cfg
         threads = cfg.dataset_compression_threads or default_compression_threads(asynchronous=cfg.async_write)
         check_compression(cfg.dataset_compression_codec, cfg.dataset_compression_level, threads)
-        file_handler = cfg.dataset_file_handler_class_type()
+        handler_type = cfg.dataset_file_handler_class_type
+        handler_cfg = cfg.dataset_file_handler_cfg
+        file_handler = handler_type() if handler_cfg is None else handler_type(handler_cfg)
         if hasattr(file_handler, "configure_compression"):
             file_handler.configure_compression(cfg.dataset_compression_codec, cfg.dataset_compression_level, threads)
         file_handler.create(os.path.join(cfg.dataset_export_dir_path, filename), env_name=env_name)
