@@ -28,6 +28,7 @@ from tqdm import tqdm
 
 from isaaclab.envs import ManagerBasedRLMimicEnv
 from isaaclab.managers import DatasetExportMode
+
 from isaaclab_mimic.datagen.generation import env_loop, setup_async_generation, setup_env_config
 
 TASK_CANCEL_TIMEOUT_S = 5.0
