@@ -86,7 +86,7 @@ install() {
     echo "[isaaclab.sh] Installing the packages (editable): ${PACKAGES[*]}"
     local args=()
     for pkg in "${PACKAGES[@]}"; do args+=(-e "${ISAACLAB_PATH}/source/${pkg}"); done
-    args[1]="${args[1]}[test,bench]"
+    args[1]="${args[1]}[test,bench,compression]"
     args[5]="${args[5]}[test]" # isaaclab_mimic: Ray, for the distributed generation tests
     "${python_exe}" -m pip install --quiet "${args[@]}"
     install_fingerprint "${python_exe}" >"$(dirname "$(dirname "${python_exe}")")/${STAMP_NAME}"
