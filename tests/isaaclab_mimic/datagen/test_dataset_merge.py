@@ -189,6 +189,26 @@ def test_a_corrupt_demo_is_an_error_naming_file_and_demo_or_is_skipped_when_aske
     assert not partial_of(output).exists()
 
 
+def test_a_corrupt_chunk_behind_other_filters_than_gzip_alone_is_found_too(tmp_path: Path) -> None:
+    """Chunks with other filters (here shuffle, then gzip) are read through HDF5's filters (gzip alone is inflated
+    with zlib on a thread pool)."""
+    shard = tmp_path / "shuffled.hdf5"
+    with h5py.File(shard, "w") as file:
+        data = file.create_group("data")
+        data.attrs["env_args"] = json.dumps({"env_name": ENV_NAME})
+        for index in range(3):
+            demo = data.create_group(f"demo_{index}")
+            demo.attrs["num_samples"] = 40
+            demo.create_dataset("actions", data=np.random.rand(40, 7), chunks=(10, 7), compression="gzip", shuffle=True)
+        chunk = data["demo_1/actions"].id.get_chunk_info(2)
+    overwrite_bytes(shard, chunk.byte_offset, chunk.size)
+    output = tmp_path / "merged.hdf5"
+    with pytest.raises(DemoReadError, match=rf"Demo 'demo_1' of '{shard}' cannot be read: OSError"):
+        merge_datasets([str(shard)], str(output))
+    result = merge_datasets([str(shard)], str(output), skip_bad_demos=True)
+    assert result.num_demos == 2 and [bad.demo for bad in result.skipped] == ["demo_1"]
+
+
 def read_names(path: Path) -> list[str]:
     with h5py.File(path, "r") as file:
         return sorted(file["data"], key=lambda name: int(name.split("_")[1]))

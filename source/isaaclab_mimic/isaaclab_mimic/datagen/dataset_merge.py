@@ -9,10 +9,12 @@ The demos of the inputs are copied, in input order and by demo number within an 
 of the output. Each demo is copied with HDF5's object copy (datasets keep their dtype, shape, chunks, compression
 and attributes; compressed chunks are not decompressed), so only one chunk at a time is in memory.
 
-Every demo is checked before it is copied: each of its values is read once (a corrupt chunk or object fails here,
-with an error that names the file and the demo), and its datasets (names, dtypes, per-sample shapes) must be those
-of the first demo merged; inputs whose demos hold other datasets are refused before anything is written. With
-``skip_bad_demos``, unreadable demos are left out and reported instead.
+Every demo is checked before it is copied: each of its objects is opened and each of its compressed chunks is
+decompressed once (a corrupt object, link or chunk fails here, with an error that names the file and the demo), and
+its datasets (names, dtypes, per-sample shapes) must be those of the first demo merged; inputs whose demos hold other
+datasets are refused before anything is written. With ``skip_bad_demos``, unreadable demos are left out and reported
+instead. gzip chunks are inflated with ``zlib`` (which checks their checksum) on a thread pool, one thread per
+core; chunks of other filters are read through HDF5; data stored without a filter has nothing to check.
 
 The output is written under a temporary name (``<output>.partial``) and renamed to the output only when complete,
 so an output file is never a partial merge. Inside that file a demo is assembled in an anonymous group and linked
@@ -27,6 +29,7 @@ are those of the first input.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import json
@@ -34,7 +37,9 @@ import math
 import os
 import re
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import h5py
@@ -60,10 +65,13 @@ PARTIAL_SUFFIX = ".partial"
 """Suffix of the file a merge writes; it is renamed to the output once every demo is in it."""
 
 READ_BLOCK_BYTES = 64 * 1024**2
-"""At most this many bytes of a dataset are read at a time when a demo is checked."""
+"""At most this many bytes of a dataset are read at a time when a demo is checked through HDF5."""
 
-_H5PY_READ_ERRORS = (KeyError, OSError, RuntimeError, TypeError, ValueError)
-"""What h5py raises for an object or chunk of a file that cannot be read."""
+CHUNKS_IN_FLIGHT_PER_THREAD = 4
+"""gzip chunks read ahead per checking thread (bounds the memory of the check)."""
+
+_H5PY_READ_ERRORS = (KeyError, OSError, RuntimeError, TypeError, ValueError, zlib.error)
+"""What h5py (and zlib) raise for an object or chunk of a file that cannot be read."""
 
 _Layout = dict[str, tuple[np.dtype, tuple[int, ...]]]
 """The datasets of a demo: path inside the demo -> (dtype, shape of one sample)."""
@@ -245,7 +253,7 @@ def merge_datasets(
     skipped: list[DemoReadError] = []
     num_demos = 0
     try:
-        with output:
+        with output, _ValueChecker() as checker:
             data = _create_data_group(output, input_files[0], env_args)
             for path, (_, names) in zip(input_files, headers):
                 demos_per_input[path] = 0
@@ -254,7 +262,7 @@ def merge_datasets(
                         if max_demos is not None and num_demos >= max_demos:
                             break
                         try:
-                            _merge_demo(path, source["data"], name, reference, data, f"demo_{num_demos}")
+                            _merge_demo(path, source["data"], name, reference, checker, data, f"demo_{num_demos}")
                         except DemoReadError as error:
                             if not skip_bad_demos:
                                 raise
@@ -335,7 +343,7 @@ def _check_layouts(
         with _open_input(path) as source:
             for name in demo_names:
                 try:
-                    layout = _demo_layout(path, source["data"], name, read_values=False)
+                    layout = _demo_layout(path, source["data"], name)
                 except DemoReadError:
                     if not skip_bad_demos:
                         raise
@@ -347,8 +355,9 @@ def _check_layouts(
     return reference
 
 
-def _demo_layout(path: str, data: h5py.Group, name: str, read_values: bool) -> _Layout:
-    """The datasets of a demo (reading each of their values if asked); DemoReadError if any part cannot be read."""
+def _demo_layout(path: str, data: h5py.Group, name: str, checker: _ValueChecker | None = None) -> _Layout:
+    """The datasets of a demo (each of their values checked, if a checker is given); DemoReadError if any part
+    cannot be read."""
     layout: _Layout = {}
 
     def walk(group: h5py.Group, prefix: str) -> None:
@@ -360,8 +369,8 @@ def _demo_layout(path: str, data: h5py.Group, name: str, read_values: bool) -> _
                 walk(item, f"{prefix}{key}/")
                 continue
             layout[f"{prefix}{key}"] = (item.dtype, item.shape[1:] if item.shape else ())
-            if read_values:
-                _read_values(item)
+            if checker is not None:
+                checker.check(item)
 
     try:
         demo = data[name]
@@ -375,17 +384,57 @@ def _demo_layout(path: str, data: h5py.Group, name: str, read_values: bool) -> _
     return layout
 
 
-def _read_values(dataset: h5py.Dataset) -> None:
-    """Read every value of a dataset, a block of samples at a time (decompressing every chunk)."""
-    if dataset.shape is None or dataset.size == 0:
-        return
-    if dataset.ndim == 0:
-        dataset[()]
-        return
-    sample_bytes = dataset.dtype.itemsize * math.prod(dataset.shape[1:])
-    step = max(1, READ_BLOCK_BYTES // max(1, sample_bytes))
-    for begin in range(0, dataset.shape[0], step):
-        dataset[begin : begin + step]
+class _ValueChecker:
+    """Finds corrupt chunks: inflates the gzip chunks of a dataset on a thread pool (``zlib`` checks each chunk's
+    checksum), and reads a dataset with other filters through HDF5. Unfiltered data has nothing to check."""
+
+    def __init__(self) -> None:
+        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        self._window = CHUNKS_IN_FLIGHT_PER_THREAD * threads
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="isaaclab-merge-check")
+
+    def __enter__(self) -> _ValueChecker:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+    def check(self, dataset: h5py.Dataset) -> None:
+        """Check every stored value of a dataset.
+
+        Raises:
+            OSError, ValueError, zlib.error: If a chunk cannot be read or decompressed.
+        """
+        if dataset.chunks is None or dataset.size == 0:
+            return
+        filters = dataset.id.get_create_plist()
+        if filters.get_nfilters() == 0:
+            return
+        if filters.get_nfilters() == 1 and filters.get_filter(0)[0] == h5py.h5z.FILTER_DEFLATE:
+            self._inflate_chunks(dataset)
+        else:
+            self._read(dataset)
+
+    def _inflate_chunks(self, dataset: h5py.Dataset) -> None:
+        chunks: list[Any] = []
+        dataset.id.chunk_iter(chunks.append)
+        pending: collections.deque[Future] = collections.deque()
+        for chunk in chunks:
+            filter_mask, raw = dataset.id.read_direct_chunk(chunk.chunk_offset)
+            if filter_mask & 1:  # stored without deflate
+                continue
+            pending.append(self._pool.submit(zlib.decompress, raw))
+            if len(pending) >= self._window:
+                pending.popleft().result()
+        for future in pending:
+            future.result()
+
+    def _read(self, dataset: h5py.Dataset) -> None:
+        """Read every value through HDF5's filters, a block of samples at a time."""
+        sample_bytes = dataset.dtype.itemsize * math.prod(dataset.shape[1:])
+        step = max(1, READ_BLOCK_BYTES // max(1, sample_bytes))
+        for begin in range(0, dataset.shape[0], step):
+            dataset[begin : begin + step]
 
 
 def _check_layout(reference: tuple[str, str, _Layout], path: str, name: str, layout: _Layout) -> None:
@@ -466,12 +515,13 @@ def _merge_demo(
     source: h5py.Group,
     name: str,
     reference: tuple[str, str, _Layout] | None,
+    checker: _ValueChecker,
     data: h5py.Group,
     new_name: str,
 ) -> None:
     """Check a demo of an input (every value readable, the reference's datasets), then copy it under ``data`` as
     ``new_name``: assembled unlinked, then published with ``total``, flushed."""
-    layout = _demo_layout(path, source, name, read_values=True)
+    layout = _demo_layout(path, source, name, checker)
     if reference is not None:
         _check_layout(reference, path, name, layout)
     staged = data.file.create_group(None)
@@ -510,8 +560,11 @@ def _is_inside(path: str, folder: str) -> bool:
 
 
 def _describe(error: BaseException) -> str:
+    kind = type(error).__qualname__
+    if type(error).__module__ != "builtins":
+        kind = f"{type(error).__module__}.{kind}"
     text = str(error).strip("'\"") or "no details"
-    return f"{type(error).__name__}: {text}"
+    return f"{kind}: {text}"
 
 
 def _spec(spec: tuple[np.dtype, tuple[int, ...]]) -> str:
