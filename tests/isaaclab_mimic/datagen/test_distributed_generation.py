@@ -14,11 +14,13 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
 import pytest
 
+from isaaclab_mimic.datagen.dataset_merge import merge_dataset_paths
 from isaaclab_mimic.datagen.distributed_generation import generate_distributed, split_trials, worker_seed
 from isaaclab_mimic.datagen.distributed_summary import DistributedGenerationError, WorkerStatus
 
@@ -181,3 +183,50 @@ def test_a_raising_worker_stops_the_run_with_a_clear_error(
     with h5py.File(output, "r") as merged:
         assert len(merged["data"]) == 0 and merged["data"].attrs["total"] == 0
     assert not (tmp_path / "out_shards").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", ["a corrupt demo", "not a dataset"])
+def test_shards_that_cannot_be_merged_are_kept_and_named(
+    ray_cluster: str, annotated_source_dataset: str, tmp_path: Path, damage: str
+) -> None:
+    """A shard with a corrupt demo stops the merge (an error with the command that merges the kept shards); a shard
+    that is not a dataset at all is left out, named in the summary, and kept."""
+    output = tmp_path / "out.hdf5"
+    damaged: list[str] = []
+
+    def damage_the_first_finished_shard(statuses: list[WorkerStatus]) -> None:
+        for status in statuses:
+            if status.state == "done" and not damaged:  # its process has ended: the shard is closed
+                if damage == "a corrupt demo":
+                    with h5py.File(status.job.shard_file, "r+") as shard:
+                        shard["data/demo_0/obs/lost"] = h5py.SoftLink("/nowhere")
+                else:
+                    Path(status.job.shard_file).write_bytes(b"not a dataset")
+                damaged.append(status.job.shard_file)
+
+    def generate() -> Any:
+        return generate_distributed(
+            TASK, annotated_source_dataset, str(output), num_workers=2, generation_num_trials=2, show_progress=False,
+            status_callback=damage_the_first_finished_shard, log=lambda line: None,
+        )  # fmt: skip
+
+    shard_dir = tmp_path / "out_shards"
+    if damage == "not a dataset":
+        summary = generate()
+        assert summary.outcome == "complete" and summary.num_demos == 1
+        assert f"left out of the merge and kept in '{shard_dir}': {Path(damaged[0]).name}." in summary.message
+        assert sorted(path.name for path in shard_dir.iterdir()) == ["shard_0.hdf5", "shard_1.hdf5"]
+        with h5py.File(output, "r") as merged:
+            assert list(merged["data"]) == ["demo_0"]
+        return
+    with pytest.raises(DistributedGenerationError) as error:
+        generate()
+    message = str(error.value)
+    assert message.startswith(f"The shards could not be merged: Demo 'demo_0' of '{damaged[0]}' cannot be read")
+    assert f"They are kept in '{shard_dir}'" in message and "--skip_bad_demos" in message
+    assert error.value.summary.outcome == "merge failed" and error.value.summary.merge is None
+    assert not output.exists()
+    assert sorted(path.name for path in shard_dir.iterdir()) == ["shard_0.hdf5", "shard_1.hdf5"]
+    (result,) = merge_dataset_paths([str(shard_dir)], str(output), skip_bad_demos=True)
+    assert result.num_demos == 1 and [bad.input_file for bad in result.skipped] == damaged

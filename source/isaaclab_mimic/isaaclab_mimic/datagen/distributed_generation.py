@@ -281,6 +281,7 @@ class _DistributedRun:
         self._outcome = "complete"
         self._messages: list[str] = []
         self._seconds = 0.0
+        self._unreadable_shards: list[str] = []
         self.interrupted = False
 
     """
@@ -467,7 +468,13 @@ class _DistributedRun:
                 f"{hint}."
             )
         else:
-            shutil.rmtree(self._shard_dir)
+            if self._unreadable_shards:
+                self._messages.append(
+                    f"Shards that cannot be read as datasets were left out of the merge and kept in"
+                    f" '{self._shard_dir}': {', '.join(map(os.path.basename, self._unreadable_shards))}."
+                )
+            else:
+                shutil.rmtree(self._shard_dir)
         progresses = [status.progress for status in self._statuses if status.progress is not None]
         return DistributedGenerationSummary(
             output_file=output_file,
@@ -484,9 +491,13 @@ class _DistributedRun:
         )
 
     def _shard_files(self, failed: bool) -> list[str]:
-        """The readable shards of the workers, in worker order."""
+        """The readable shards of the workers, in worker order; the unreadable ones are named in the summary (a
+        worker killed while creating its shard leaves one)."""
         paths = [status.job.failed_shard_file if failed else status.job.shard_file for status in self._statuses]
-        return [path for path in paths if os.path.isfile(path) and _count_demos(path, default=-1) >= 0]
+        paths = [path for path in paths if os.path.isfile(path)]
+        unreadable = [path for path in paths if _count_demos(path, default=-1) < 0]
+        self._unreadable_shards += unreadable
+        return [path for path in paths if path not in unreadable]
 
 
 def _count_demos(path: str, default: int = 0) -> int:
