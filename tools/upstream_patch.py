@@ -313,6 +313,8 @@ def write_patch(output: Path, patch: str) -> None:
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(patch, encoding="utf-8")
+    except FileExistsError:  # from mkdir: the parent is a file
+        raise PatchExportError(f"cannot write the patch to '{output}': '{output.parent}' is not a folder") from None
     except OSError as error:
         raise PatchExportError(f"cannot write the patch to '{output}': {error.strerror or error}") from None
 

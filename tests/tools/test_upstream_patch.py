@@ -233,7 +233,7 @@ def test_paths_that_cannot_be_written_or_read_are_a_one_line_error(tool, fake, c
     checkout = ["--isaaclab", str(fake["checkout"])]
     cases = [
         ([str(fake["root"]), *checkout], f"cannot write the patch to '{fake['root']}': Is a directory"),
-        ([str(a_file / "p.diff"), *checkout], f"cannot write the patch to '{a_file / 'p.diff'}': "),
+        ([str(a_file / "p.diff"), *checkout], f"cannot write the patch to '{a_file / 'p.diff'}': '{a_file}' is not a"),
         (["p.diff", "--wheel", str(fake["root"] / "missing.whl")], f"No such file or directory: '{fake['root']}"),
         (["p.diff", "--cache-dir", str(a_file / "cache")], f"Not a directory: '{a_file / 'cache'}'"),
     ]
