@@ -71,6 +71,8 @@ NEW_FILES: frozenset[str] = frozenset(
     {
         "source/isaaclab/isaaclab/utils/datasets/chunk_compression.py",
         "source/isaaclab/isaaclab/utils/datasets/episode_writer.py",
+        "source/isaaclab/isaaclab/utils/datasets/paged_episode_store.py",
+        "source/isaaclab/isaaclab/utils/datasets/writer_shutdown.py",
         "source/isaaclab_mimic/isaaclab_mimic/datagen/dataset_generation.py",
         "source/isaaclab_mimic/isaaclab_mimic/datagen/dataset_merge.py",
         "source/isaaclab_mimic/isaaclab_mimic/datagen/distributed_generation.py",
