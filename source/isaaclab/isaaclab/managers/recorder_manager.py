@@ -263,7 +263,7 @@ class RecorderManager(ManagerBase):
         # create episode data buffer indexed by environment id
         self._episodes: dict[int, EpisodeData] = dict()
         for env_id in range(env.num_envs):
-            self._episodes[env_id] = PagedEpisode(self._store, env_id, self._lock)
+            self._episodes[env_id] = self._new_episode(env_id)
 
         env_name = getattr(env.cfg, "env_name", None)
 
@@ -407,7 +407,7 @@ class RecorderManager(ManagerBase):
             # the steps recorded go back to the pools
             self._store.release(env_ids)
             for env_id in env_ids:
-                self._episodes[env_id] = PagedEpisode(self._store, env_id, self._lock)
+                self._episodes[env_id] = self._new_episode(env_id)
 
         # nothing to log here
         return {}
@@ -691,6 +691,10 @@ class RecorderManager(ManagerBase):
             self._term_names.append(term_name)
             self._terms[term_name] = term
 
+    def _new_episode(self, env_id: int) -> EpisodeData:
+        """A new, empty episode of an environment, recorded into the pages."""
+        return PagedEpisode(self._store, env_id, self._lock)
+
     def _create_dataset_file_handler(self, filename: str, env_name: str | None) -> DatasetFileHandlerBase:
         cfg = self.cfg
         handler_type = cfg.dataset_file_handler_class_type
@@ -749,7 +753,7 @@ class RecorderManager(ManagerBase):
         # Reset the episode buffer for the given environment after export
         self._store.release(env_ids)
         for env_id in env_ids:
-            self._episodes[env_id] = PagedEpisode(self._store, env_id, self._lock)
+            self._episodes[env_id] = self._new_episode(env_id)
 
     def _count(self, succeeded: bool, env_id: int) -> None:
         """Count an exported episode (on the writer's thread once it is written)."""
