@@ -399,7 +399,7 @@ class RecorderManager(ManagerBase):
         if len(self.active_terms) == 0:
             return {}
         with self._lock:
-            env_ids = self._resolve_env_ids(env_ids).tolist()
+            env_ids = self._env_id_list(env_ids)
 
             for term in self._terms.values():
                 term.reset(env_ids=env_ids)
@@ -472,7 +472,7 @@ class RecorderManager(ManagerBase):
             return
 
         with self._lock:
-            env_ids = self._resolve_env_ids(env_ids).tolist()
+            env_ids = self._env_id_list(env_ids)
             if len(success_values) != len(env_ids):
                 raise ValueError(
                     f"success_values has {len(success_values)} entries but {len(env_ids)} environment ids were given."
@@ -523,7 +523,7 @@ class RecorderManager(ManagerBase):
             return
 
         with self._lock:
-            env_ids = self._resolve_env_ids(env_ids).tolist()
+            env_ids = self._env_id_list(env_ids)
 
             for term in self._terms.values():
                 key, value = term.record_pre_reset(env_ids)
@@ -552,7 +552,7 @@ class RecorderManager(ManagerBase):
 
         # the terms get the ids as given, with None and slices as lists of ids
         if env_ids is None or isinstance(env_ids, slice):
-            env_ids = self._resolve_env_ids(env_ids).tolist()
+            env_ids = self._env_id_list(env_ids)
 
         with self._lock:
             for term in self._terms.values():
@@ -613,7 +613,7 @@ class RecorderManager(ManagerBase):
                     "The recorder manager is closed: no more episodes can be exported to"
                     f" '{os.path.join(self.cfg.dataset_export_dir_path, self.cfg.dataset_filename)}'."
                 )
-            env_ids = self._resolve_env_ids(env_ids).tolist()
+            env_ids = self._env_id_list(env_ids)
             demo_ids = _resolve_demo_ids(demo_ids, len(env_ids))
             try:
                 self._export(env_ids, demo_ids)
@@ -716,6 +716,10 @@ class RecorderManager(ManagerBase):
         if env_ids is None:
             return self._all_env_ids
         return _resolve_env_ids(env_ids, self._env.num_envs)
+
+    def _env_id_list(self, env_ids: Any) -> list[int]:
+        """Environment ids as a list of ints (see :func:`_resolve_env_ids`)."""
+        return self._resolve_env_ids(env_ids).tolist()
 
     def _export(self, env_ids: list[int], demo_ids: list[int] | None) -> None:
         """Hand each non-empty episode to the writer (or count it if the export mode skips it); start new ones."""
