@@ -1,3 +1,8 @@
+# Copyright (c) 2022-2026, The Isaac Lab Project Developers (https://github.com/isaac-sim/IsaacLab/blob/main/CONTRIBUTORS.md).
+# All rights reserved.
+#
+# SPDX-License-Identifier: BSD-3-Clause
+
 """Hardening of the recorder: no hang on a taken demo name, no destroyed file when another process writes it, one bad
 record or failed write never stops the other episodes, settings checked when the recorder is built, a byte bound that
 counts what queued episodes hold, and a program that ends (SIGTERM, or losing episodes) says so in its exit status."""
@@ -20,6 +25,8 @@ import torch
 from isaaclab.managers import DatasetExportMode
 from isaaclab.managers.recorder_manager import _TENSOR_OVERHEAD_BYTES
 from isaaclab.utils.datasets import EpisodeWriteError, HDF5DatasetFileHandler
+
+pytestmark = pytest.mark.unit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODES = [pytest.param(False, id="sync"), pytest.param(True, id="async")]

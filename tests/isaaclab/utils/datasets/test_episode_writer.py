@@ -1,3 +1,8 @@
+# Copyright (c) 2022-2026, The Isaac Lab Project Developers (https://github.com/isaac-sim/IsaacLab/blob/main/CONTRIBUTORS.md).
+# All rights reserved.
+#
+# SPDX-License-Identifier: BSD-3-Clause
+
 """Unit tests of :class:`EpisodeWriter` (inline and background writing, order, bounds, statistics, errors, close)."""
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from isaaclab.utils.datasets import (
     HDF5DatasetFileHandler,
     WriterStatistics,
 )
+
+pytestmark = pytest.mark.unit
 
 WRITER_THREAD = "isaaclab-episode-writer"
 

@@ -590,7 +590,8 @@ def _to_numpy(node: dict) -> dict:
             value = torch.stack(value)
         if isinstance(value, torch.Tensor):
             value = value.detach().cpu().numpy()
-        converted[key] = np.ascontiguousarray(value)
+        # C order, as the chunks are cut from the memory (np.ascontiguousarray would make a scalar 1-D)
+        converted[key] = np.require(value, requirements="C")
     return converted
 
 

@@ -1,3 +1,8 @@
+# Copyright (c) 2022-2026, The Isaac Lab Project Developers (https://github.com/isaac-sim/IsaacLab/blob/main/CONTRIBUTORS.md).
+# All rights reserved.
+#
+# SPDX-License-Identifier: BSD-3-Clause
+
 """Tests of the recorder manager's asynchronous export (in process: real writer thread, real HDF5 files).
 
 Covers equivalence of sync and async files, snapshot isolation, back-pressure, error surfacing, thread safety of the
@@ -31,6 +36,8 @@ from _async_helpers import (
 from isaaclab.managers import DatasetExportMode
 from isaaclab.managers.recorder_manager import _TENSOR_OVERHEAD_BYTES
 from isaaclab.utils.datasets import DatasetFileHandlerBase, EpisodeWriteError
+
+pytestmark = pytest.mark.unit
 
 WRITER_THREAD = "isaaclab-episode-writer"
 ALL_MODES = list(DatasetExportMode)
