@@ -315,11 +315,8 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
         return episode
 
     def reserve_episode_names(self, demo_ids: Sequence[int | None]) -> list[str]:
-        """Reserve the names of episodes that :meth:`write_episode` writes later, all or none.
-
-        Names of the running count are given out in order; if a write fails, the later ones move down by one, so
-        that the demos in the file are numbered without gaps. A custom demo id does not advance the count. This
-        never waits for a write in progress.
+        """Reserve the names of episodes that :meth:`write_episode` writes later, all or none, without waiting for a
+        write in progress. If a write fails, the later names of the running count move down by one (no gap).
 
         Args:
             demo_ids: For each episode, a custom demo index, or None for the next name of the running count.
