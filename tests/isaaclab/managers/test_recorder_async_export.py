@@ -419,8 +419,12 @@ def test_full_queue_blocks_the_export_and_loses_nothing(recorder, data_env, tmp_
 
 def _episode_bytes(num_steps: int, image_size: int = 8) -> int:
     """The bytes a queued episode of the test recorder is counted with: its 5 stacked tensors and their overhead."""
-    per_step = 3 * 4 + 3 * 4 + image_size * image_size * 3 + helpers.JOINTS * 4 + 7 * 4
-    return num_steps * per_step + 5 * _TENSOR_OVERHEAD_BYTES
+    return num_steps * _step_bytes(image_size) + 5 * _TENSOR_OVERHEAD_BYTES
+
+
+def _step_bytes(image_size: int = 8) -> int:
+    """The bytes one env records in one step of the test recorder (actions, eef_pos, an image, joints, root pose)."""
+    return 3 * 4 + 3 * 4 + image_size * image_size * 3 + helpers.JOINTS * 4 + 7 * 4
 
 
 @pytest.mark.timeout(60)
@@ -756,7 +760,7 @@ def test_offload_keeps_every_recorded_step_in_cpu_memory(recorder, data_env, dev
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available: device memory cannot be measured")
 def test_device_memory_held_by_the_recorder_stays_flat_with_offload(tmp_path, data_env):
     image_size = 64
-    step_bytes = 4 * _episode_bytes(1, image_size)
+    step_bytes = 4 * _step_bytes(image_size)
     growth = {}
     for offload in (True, False):
         env = data_env(num_envs=4, device="cuda", image_size=image_size)
