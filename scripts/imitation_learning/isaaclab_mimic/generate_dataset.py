@@ -38,6 +38,13 @@ parser.add_argument(
     help="File path to export recorded and generated episodes.",
 )
 parser.add_argument(
+    "--dataset_format",
+    choices=("hdf5", "lerobot"),
+    default="hdf5",
+    help="Write an HDF5 dataset file, or a LeRobot v3.0 dataset folder at --output_file (a trailing .hdf5 is dropped;"
+    " camera observations become videos; needs Isaac Lab's 'lerobot' extra). See docs/lerobot.md.",
+)
+parser.add_argument(
     "--pause_subtask",
     action="store_true",
     help="Pause after every subtask during generation for debugging - only useful with render flag",
@@ -102,6 +109,8 @@ if args_cli.num_workers is None and args_cli.ray_address is not None:
     parser.error("--ray_address needs --num_workers")
 if args_cli.num_workers is not None and (args_cli.use_skillgen or args_cli.pause_subtask):
     parser.error("--num_workers does not support --use_skillgen or --pause_subtask")
+if args_cli.num_workers is not None and args_cli.dataset_format != "hdf5":
+    parser.error("--num_workers writes HDF5 datasets only (--dataset_format hdf5)")
 
 # Mimic environments may use camera observations or an RTX renderer. Request
 # rendering support here so callers do not need a legacy CLI flag.
@@ -123,6 +132,7 @@ import torch
 
 import isaaclab_mimic.envs  # noqa: F401
 from isaaclab.utils.datasets import HDF5DatasetFileHandler
+from isaaclab_mimic.datagen.dataset_format import check_new_dataset, dataset_output_path
 from isaaclab_tasks.utils.parse_cfg import parse_env_cfg
 
 EMBEDDED_TASK = "Isaac-Stack-Cube-Gripper-IK-Rel-Mimic-v0"
@@ -148,9 +158,7 @@ def main():
         gym.spec(env_name)
     except gym.error.Error:
         parser.error(f"unknown task '{env_name}': it is not registered with gymnasium")
-    output_file = args_cli.output_file if args_cli.output_file.endswith(".hdf5") else f"{args_cli.output_file}.hdf5"
-    if os.path.exists(output_file):
-        raise FileExistsError(f"The output file '{output_file}' already exists; remove it or choose another path.")
+    check_new_dataset(dataset_output_path(args_cli.output_file, args_cli.dataset_format), args_cli.dataset_format)
     input_file = args_cli.input_file if args_cli.input_file is not None else build_source_dataset(env_name)
     if args_cli.num_workers is not None:
         # the workers launch their own simulation runtime
@@ -205,6 +213,7 @@ def generate(env_name: str, input_file: str):
         # resolve the automatic physics and renderer selections of this config the same way the launch did
         env_cfg_hook=lambda env_cfg: scan(env_cfg, args_cli),
         make_motion_planners=make_motion_planners if args_cli.use_skillgen else None,
+        dataset_format=args_cli.dataset_format,
     )
     writer = summary.writer
     print(
