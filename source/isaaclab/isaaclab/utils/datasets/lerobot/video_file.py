@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 if TYPE_CHECKING:
     from .lerobot_dataset_cfg import VideoCodecCfg
@@ -139,6 +140,8 @@ class Mp4VideoFile:
         self._container = av.open(self._file, "w", format="mp4", container_options={"flush_packets": "1"})
         self._stream = self._container.add_stream(encoder.codec, rate=fps)
         encoder.configure(self._stream.codec_context, width, height, fps)
+        # one converter to the encoder's pixel format for every frame (making one per frame costs more than encoding)
+        self._reformatter = VideoReformatter()
         self._num_frames = 0
 
     @property
@@ -167,7 +170,7 @@ class Mp4VideoFile:
         time_base = Fraction(1, self._fps)
         for index, image in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
-            frame = frame.reformat(format=self._encoder.pix_fmt)
+            frame = self._reformatter.reformat(frame, format=self._encoder.pix_fmt)
             frame.pts = first_frame + index
             frame.time_base = time_base
             self._mux(encoder.encode(frame), samples, time_base)
