@@ -288,3 +288,37 @@ def test_missing_extra_is_named():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode != 0
     assert "'lerobot' extra" in result.stderr
+
+
+def test_a_failed_write_keeps_the_complete_episodes(tmp_path, monkeypatch):
+    """When writing an episode fails midway (here: its rows, after its frames were encoded, as on a full disk), the
+    error reaches the caller, later episodes are refused naming it, and the closed dataset holds exactly the
+    episodes completed before."""
+    from isaaclab.utils.datasets.lerobot import data_file
+
+    root = tmp_path / "dataset"
+    handler = LeRobotDatasetFileHandler(LeRobotDatasetCfg(task="stack"))
+    handler.create(str(root))
+    handler.add_env_args(SIM_ARGS)
+    for index in range(2):
+        handler.write_episode(make_episode(index, 10 + index))
+    append = data_file.DataFileWriter.append
+
+    def full_disk(self, table):
+        append(self, table)  # the rows reach the stream, then the disk is full
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(data_file.DataFileWriter, "append", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        handler.write_episode(make_episode(2, 12))
+    monkeypatch.setattr(data_file.DataFileWriter, "append", append)
+    with pytest.raises(RuntimeError, match="No space left"):
+        handler.write_episode(make_episode(3, 13))
+    handler.close()
+    reader = open_dataset(root)
+    assert reader.get_num_episodes() == 2
+    for index in range(2):
+        assert_episode_matches(reader.load_episode(f"demo_{index}"), episode_arrays(index, 10 + index))
+    rows = pq.read_table(root / "data/chunk-000/file-000.parquet")
+    assert rows.column("episode_index").to_pylist() == [0] * 10 + [1] * 11
+    assert json.loads((root / "meta/info.json").read_text())["total_frames"] == 21

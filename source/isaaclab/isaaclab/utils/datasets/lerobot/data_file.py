@@ -81,11 +81,12 @@ class DataFileWriter:
         self._writer.write_table(table)
         self._file.flush()
 
-    def finish(self) -> None:
-        """Close the stream and make it the parquet file."""
+    def finish(self, num_episodes: int) -> None:
+        """Close the stream and make it the parquet file, with the rows of the episodes of smaller index (the rows
+        of an episode whose writing failed are left out)."""
         self._writer.close()
         self._file.close()
-        finish_data_file(self.stream_path, self.parquet_path)
+        finish_data_file(self.stream_path, self.parquet_path, num_episodes)
 
 
 def finish_data_file(stream_path: str, parquet_path: str, num_episodes: int | None = None) -> int:

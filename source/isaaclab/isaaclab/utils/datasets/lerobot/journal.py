@@ -23,6 +23,7 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Iterator
 
 from .data_file import finish_data_file
 from .layout import DATA_PATH, JOURNAL_DIR, VIDEO_PATH, FileIndex, dataset_path
@@ -65,30 +66,25 @@ class Journal:
         shutil.rmtree(self.dir)
 
 
-def read_journal(root: str) -> tuple[DatasetHeader | None, list[dict]]:
-    """The settings and the complete episodes recorded in a dataset's journal (a line cut short is ignored).
-
-    Raises:
-        FileNotFoundError: If the folder has no journal.
-    """
-    journal_dir = os.path.join(root, JOURNAL_DIR)
-    if not os.path.isdir(journal_dir):
-        raise FileNotFoundError(
-            f"'{root}' has no recovery journal ({JOURNAL_DIR}/): it was closed properly, or it is not a LeRobot"
-            " dataset written by Isaac Lab."
-        )
+def read_header(journal_dir: str) -> DatasetHeader | None:
+    """The dataset's settings in a journal, or None if no episode was started."""
     header_path = os.path.join(journal_dir, "header.json")
     if not os.path.isfile(header_path):
-        return None, []
+        return None
     with open(header_path) as file:
-        header = DatasetHeader.from_json(json.load(file))
-    records = []
-    with open(os.path.join(journal_dir, "episodes.jsonl")) as file:
+        return DatasetHeader.from_json(json.load(file))
+
+
+def iter_records(journal_dir: str) -> Iterator[dict]:
+    """The complete episodes recorded in a journal, in order (a line cut short by a crash is not one)."""
+    path = os.path.join(journal_dir, "episodes.jsonl")
+    if not os.path.isfile(path):
+        return
+    with open(path) as file:
         for line in file:
             if not line.endswith("\n"):
-                break  # the line being written when the process died
-            records.append(json.loads(line))
-    return header, records
+                return  # the line being written when the process died
+            yield json.loads(line)
 
 
 def recover_dataset(root: str) -> int:
@@ -96,7 +92,7 @@ def recover_dataset(root: str) -> int:
 
     The data file and the video files that were open are rebuilt from the episodes recorded as complete in the
     journal; rows and frames written after the last complete episode, and files that hold nothing else, are dropped.
-    Then the metadata is written and the journal removed.
+    Then the metadata is written and the journal removed. The journal is read episode by episode.
 
     Args:
         root: The dataset folder.
@@ -107,14 +103,34 @@ def recover_dataset(root: str) -> int:
     Raises:
         FileNotFoundError: If the folder has no journal.
     """
-    header, records = read_journal(root)
     journal_dir = os.path.join(root, JOURNAL_DIR)
+    if not os.path.isdir(journal_dir):
+        raise FileNotFoundError(
+            f"'{root}' has no recovery journal ({JOURNAL_DIR}/): it was closed properly, or it is not a LeRobot"
+            " dataset written by Isaac Lab."
+        )
+    header = read_header(journal_dir)
     if header is None:
         shutil.rmtree(journal_dir)
         return 0
-    num_episodes = len(records)
-    rows = [record["row"] for record in records]
-    kept = {DATA_PATH.format(chunk_index=row["data/chunk_index"], file_index=row["data/file_index"]) for row in rows}
+    num_episodes = 0
+    stats = RunningStats()
+    kept: set[str] = set()
+    readable: dict[str, bool] = {}
+    to_rebuild: dict[str, tuple[str, list[list[int]]]] = {}
+    for record in iter_records(journal_dir):
+        num_episodes += 1
+        row = record["row"]
+        stats.add(stats_from_json(record["stats"]))
+        kept.add(FileIndex(row["data/chunk_index"], row["data/file_index"]).path(DATA_PATH))
+        for feature, samples in record["samples"].items():
+            index = FileIndex(row[f"videos/{feature}/chunk_index"], row[f"videos/{feature}/file_index"])
+            path = index.path(VIDEO_PATH, video_key=feature)
+            kept.add(path)
+            if path not in readable:
+                readable[path] = is_readable_mp4(os.path.join(root, path))
+            if not readable[path]:
+                to_rebuild.setdefault(path, (feature, []))[1].extend(samples)
     for name in sorted(os.listdir(journal_dir)):
         match = _DATA_STREAM.match(name)
         if match:
@@ -122,29 +138,16 @@ def recover_dataset(root: str) -> int:
             finish_data_file(
                 os.path.join(journal_dir, name), dataset_path(root, index.path(DATA_PATH)), num_episodes=num_episodes
             )
-    videos: dict[str, list[list[int]]] = {}
-    features: dict[str, str] = {}
-    for record in records:
-        for feature, samples in record["samples"].items():
-            row = record["row"]
-            index = FileIndex(row[f"videos/{feature}/chunk_index"], row[f"videos/{feature}/file_index"])
-            path = index.path(VIDEO_PATH, video_key=feature)
-            videos.setdefault(path, []).extend(samples)
-            features[path] = feature
-            kept.add(path)
-    for path, samples in videos.items():
+    for path, (feature, samples) in to_rebuild.items():
         full_path = os.path.join(root, path)
-        if not is_readable_mp4(full_path):
-            rebuilt_path = full_path + ".rebuilt"
-            if os.path.exists(rebuilt_path):
-                os.remove(rebuilt_path)
-            template = os.path.join(journal_dir, f"{features[path]}.template.mp4")
-            rebuild_mp4(full_path, template, samples, header.fps, rebuilt_path)
-            os.replace(rebuilt_path, full_path)
+        rebuilt_path = full_path + ".rebuilt"
+        if os.path.exists(rebuilt_path):
+            os.remove(rebuilt_path)
+        template = os.path.join(journal_dir, f"{feature}.template.mp4")
+        rebuild_mp4(full_path, template, samples, header.fps, rebuilt_path)
+        os.replace(rebuilt_path, full_path)
     _remove_unlisted_files(root, kept)
-    stats = RunningStats()
-    for record in records:
-        stats.add(stats_from_json(record["stats"]))
+    rows = (record["row"] for record in iter_records(journal_dir))
     write_metadata(root, header, rows, stats.to_json())
     shutil.rmtree(journal_dir)
     return num_episodes

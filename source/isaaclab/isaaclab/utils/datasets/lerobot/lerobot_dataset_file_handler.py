@@ -20,7 +20,7 @@ import torch
 from ..dataset_file_handler_base import DatasetFileHandlerBase
 from ..episode_data import EpisodeData
 from .data_file import DataFileWriter, data_schema, episode_table
-from .journal import Journal
+from .journal import Journal, iter_records
 from .layout import ACTION, DATA_PATH, STATE, VIDEO_PATH, FeatureLayout, FileIndex, dataset_path
 from .lerobot_dataset_cfg import LeRobotDatasetCfg
 from .metadata import DatasetHeader, read_dataset_meta, write_metadata
@@ -70,11 +70,15 @@ class LeRobotDatasetFileHandler(DatasetFileHandlerBase):
         self._data_file: DataFileWriter | None = None
         self._video_index: dict[str, FileIndex] = {}
         self._video_files: dict[str, Mp4VideoFile] = {}
-        self._episodes: list[dict] = []
+        self._num_episodes = 0
+        self._num_frames = 0
         self._stats = RunningStats()
+        # the error that interrupted an episode's writing: the dataset then takes no more episodes
+        self._write_error: BaseException | None = None
         # reading
         self._info: dict | None = None
         self._read_layout: FeatureLayout | None = None
+        self._read_rows: list[dict] = []
 
     """
     Properties.
@@ -139,7 +143,8 @@ class LeRobotDatasetFileHandler(DatasetFileHandlerBase):
                 raise RuntimeError(f"The handler already has the dataset '{self._root}'.")
             info, isaaclab, episodes = read_dataset_meta(file_path)
             self._info = info
-            self._episodes = episodes
+            self._read_rows = episodes
+            self._num_episodes = len(episodes)
             self._env_name = isaaclab.get("env_name")
             self._env_args = isaaclab.get("env_args", {})
             layout = isaaclab.get("layout")
@@ -165,12 +170,11 @@ class LeRobotDatasetFileHandler(DatasetFileHandlerBase):
     def get_episode_names(self) -> list[str]:
         """The episodes' names: ``demo_<episode index>``."""
         with self._lock:
-            return [f"demo_{index}" for index in range(len(self._episodes))]
+            return [f"demo_{index}" for index in range(self._num_episodes)]
 
     def get_num_episodes(self) -> int:
         """The number of episodes written (or in the opened dataset)."""
-        with self._lock:
-            return len(self._episodes)
+        return self._num_episodes
 
     def write_episode(self, episode: EpisodeData, demo_id: int | None = None, dataset_compression: bool = True):
         """Add an episode to the dataset.
@@ -184,7 +188,8 @@ class LeRobotDatasetFileHandler(DatasetFileHandlerBase):
             dataset_compression: Not used: camera frames are always encoded as video.
 
         Raises:
-            RuntimeError: If no dataset is being written.
+            RuntimeError: If no dataset is being written, or the writing of an earlier episode failed midway (the
+                dataset then keeps the episodes written before it; close it).
             KeyError: If a key of the dataset's layout is missing from the episode.
             ValueError: If the episode does not match the dataset's first episode (keys, shapes, dtypes), the frame
                 rate is unknown or not a whole number, or the video encoder cannot be opened.
@@ -194,13 +199,23 @@ class LeRobotDatasetFileHandler(DatasetFileHandlerBase):
         with self._lock:
             if not self._writing:
                 raise RuntimeError("The LeRobot dataset is not open for writing: call create() first.")
+            if self._write_error is not None:
+                raise RuntimeError(
+                    f"The LeRobot dataset '{self._root}' takes no more episodes: writing an earlier one failed"
+                    f" ({type(self._write_error).__name__}: {self._write_error}). Close it to keep its"
+                    f" {self._num_episodes} complete episodes."
+                ) from self._write_error
             episode.pre_export()
             if self._header is None:
                 self._start(episode.data)
             action, state, frames = self._header.layout.extract(episode.data)
             if len(action) == 0:
                 return
-            self._write(action, state, frames)
+            try:
+                self._write(action, state, frames)
+            except BaseException as error:
+                self._write_error = error
+                raise
 
     def flush(self):
         """Nothing to do: each episode is handed to the OS by :meth:`write_episode`."""
@@ -220,13 +235,14 @@ class LeRobotDatasetFileHandler(DatasetFileHandlerBase):
                 return
             self._writing = False
             if self._data_file is not None:
-                self._data_file.finish()
+                self._data_file.finish(self._num_episodes)
                 self._data_file = None
             for video_file in self._video_files.values():
                 video_file.close()
             self._video_files = {}
             if self._header is not None:
-                write_metadata(self._root, self._header, self._episodes, self._stats.to_json())
+                rows = (record["row"] for record in iter_records(self._journal.dir))
+                write_metadata(self._root, self._header, rows, self._stats.to_json())
             self._journal.remove()
 
     def load_episode(self, episode_name: str, device: str = "cpu") -> EpisodeData | None:
@@ -249,9 +265,9 @@ class LeRobotDatasetFileHandler(DatasetFileHandlerBase):
             if self._info is None:
                 raise RuntimeError("No LeRobot dataset is open for reading: call open() first.")
             match = _EPISODE_NAME.match(episode_name)
-            if match is None or int(match.group(1)) >= len(self._episodes):
+            if match is None or int(match.group(1)) >= len(self._read_rows):
                 return None
-            row = self._episodes[int(match.group(1))]
+            row = self._read_rows[int(match.group(1))]
             layout = self._read_layout
             fps = self._info["fps"]
             data_path = os.path.join(
@@ -323,28 +339,13 @@ class LeRobotDatasetFileHandler(DatasetFileHandlerBase):
         return round(fps)
 
     def _write(self, action: np.ndarray, state: np.ndarray | None, frames: dict[str, np.ndarray]) -> None:
-        """Write one episode's rows and frames, record it as complete, then roll over the files that are full."""
+        """Write one episode's frames and rows, record it as complete, then roll over the files that are full."""
         header = self._header
         fps = header.fps
-        episode_index = len(self._episodes)
+        episode_index = self._num_episodes
         num_frames = len(action)
-        first_index = self._episodes[-1]["dataset_to_index"] if self._episodes else 0
-        if self._data_file is None:
-            self._data_file = DataFileWriter(
-                self._journal.data_stream_path(self._data_index),
-                dataset_path(self._root, self._data_index.path(DATA_PATH)),
-                self._schema,
-            )
-        self._data_file.append(episode_table(self._schema, action, state, fps, episode_index, first_index, 0))
-        row = {
-            "episode_index": episode_index,
-            "tasks": [header.task],
-            "length": num_frames,
-            "data/chunk_index": self._data_index.chunk,
-            "data/file_index": self._data_index.file,
-            "dataset_from_index": first_index,
-            "dataset_to_index": first_index + num_frames,
-        }
+        first_index = self._num_frames
+        row = {"episode_index": episode_index, "tasks": [header.task], "length": num_frames}
         samples = {}
         for feature, images in frames.items():
             encoded = self._video_file(feature).add_episode(images)
@@ -354,14 +355,27 @@ class LeRobotDatasetFileHandler(DatasetFileHandlerBase):
             row[f"videos/{feature}/from_timestamp"] = encoded.first_frame / fps
             row[f"videos/{feature}/to_timestamp"] = (encoded.first_frame + num_frames) / fps
             samples[feature] = encoded.samples
+        if self._data_file is None:
+            self._data_file = DataFileWriter(
+                self._journal.data_stream_path(self._data_index),
+                dataset_path(self._root, self._data_index.path(DATA_PATH)),
+                self._schema,
+            )
+        self._data_file.append(episode_table(self._schema, action, state, fps, episode_index, first_index, 0))
+        row["data/chunk_index"] = self._data_index.chunk
+        row["data/file_index"] = self._data_index.file
+        row["dataset_from_index"] = first_index
+        row["dataset_to_index"] = first_index + num_frames
         row["meta/episodes/chunk_index"] = 0
         row["meta/episodes/file_index"] = 0
         stats = self._episode_stats(action, state, frames, episode_index, first_index)
-        for feature, feature_stats in stats_to_json(stats).items():
+        stats_json = stats_to_json(stats)
+        for feature, feature_stats in stats_json.items():
             for name, value in feature_stats.items():
                 row[f"stats/{feature}/{name}"] = value
-        self._journal.commit(row, stats_to_json(stats), samples)
-        self._episodes.append(row)
+        self._journal.commit(row, stats_json, samples)
+        self._num_episodes += 1
+        self._num_frames += num_frames
         self._stats.add(stats)
         self._roll_over_full_files()
 
@@ -380,7 +394,7 @@ class LeRobotDatasetFileHandler(DatasetFileHandlerBase):
         """Close the data and video files that reached their size; the next episode starts new ones."""
         megabyte = 1024 * 1024
         if self._data_file is not None and self._data_file.size_bytes >= self.cfg.data_files_size_in_mb * megabyte:
-            self._data_file.finish()
+            self._data_file.finish(self._num_episodes)
             self._data_file = None
             self._data_index = self._data_index.next(self.cfg.chunks_size)
         for feature, video_file in list(self._video_files.items()):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,9 @@ from .layout import (
     FileIndex,
     dataset_path,
 )
+
+EPISODES_BATCH = 1000
+"""Rows of the episodes table converted and written at a time."""
 
 ISAACLAB_PATH = "meta/isaaclab.json"
 """Isaac Lab's own metadata: the environment name and arguments, and which episode keys each feature holds."""
@@ -68,40 +72,57 @@ def write_json(path: str, value: Any) -> None:
     os.replace(temporary_path, path)
 
 
-def write_metadata(root: str, header: DatasetHeader, episodes: list[dict], stats: dict) -> None:
-    """Write every file of ``meta/``: info, statistics, tasks, the episodes table and Isaac Lab's own metadata.
+def write_metadata(root: str, header: DatasetHeader, episodes: Iterable[dict], stats: dict) -> int:
+    """Write every file of ``meta/``: the episodes table, info, statistics, tasks and Isaac Lab's own metadata.
 
     Args:
         root: The dataset folder.
         header: The dataset's settings.
-        episodes: One row per episode (as the episodes table holds them), in episode order.
+        episodes: One row per episode (as the episodes table holds them), in episode order; read once, a batch of
+            rows at a time.
         stats: The aggregated statistics (``meta/stats.json``).
+
+    Returns:
+        The number of episodes.
     """
-    total_frames = sum(row["length"] for row in episodes)
+    num_episodes = total_frames = 0
+    episodes_path = dataset_path(root, FileIndex().path(EPISODES_PATH))
+    writer = None
+    try:
+        for batch in _batches(episodes, EPISODES_BATCH):
+            table = pa.Table.from_pylist(batch, schema=None if writer is None else writer.schema)
+            if writer is None:
+                writer = pq.ParquetWriter(episodes_path + ".tmp", table.schema)
+            writer.write_table(table)
+            num_episodes += len(batch)
+            total_frames += sum(row["length"] for row in batch)
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is not None:
+        os.replace(episodes_path + ".tmp", episodes_path)
     info = {
         "codebase_version": CODEBASE_VERSION,
         "robot_type": header.robot_type,
-        "total_episodes": len(episodes),
+        "total_episodes": num_episodes,
         "total_frames": total_frames,
         "total_tasks": 1,
         "chunks_size": header.chunks_size,
         "data_files_size_in_mb": header.data_files_size_in_mb,
         "video_files_size_in_mb": header.video_files_size_in_mb,
         "fps": header.fps,
-        "splits": {"train": f"0:{len(episodes)}"},
+        "splits": {"train": f"0:{num_episodes}"},
         "data_path": DATA_PATH,
         "video_path": VIDEO_PATH if header.layout.cameras else None,
         "features": header.layout.features(header.fps, header.video_info),
     }
-    write_json(dataset_path(root, INFO_PATH), info)
     write_json(dataset_path(root, STATS_PATH), stats)
     write_tasks(dataset_path(root, TASKS_PATH), [header.task])
-    if episodes:
-        episodes_path = dataset_path(root, FileIndex().path(EPISODES_PATH))
-        pq.write_table(pa.Table.from_pylist(episodes), episodes_path + ".tmp")
-        os.replace(episodes_path + ".tmp", episodes_path)
     isaaclab = {"env_name": header.env_name, "env_args": header.env_args, "layout": header.layout.to_json()}
     write_json(dataset_path(root, ISAACLAB_PATH), isaaclab)
+    # written last: a folder with an info.json is a complete dataset
+    write_json(dataset_path(root, INFO_PATH), info)
+    return num_episodes
 
 
 def write_tasks(path: str, tasks: list[str]) -> None:
@@ -160,3 +181,14 @@ def read_dataset_meta(root: str) -> tuple[dict, dict, list[dict]]:
                 episodes += pq.read_table(os.path.join(episodes_dir, chunk, name)).to_pylist()
     episodes.sort(key=lambda row: row["episode_index"])
     return info, isaaclab, episodes
+
+
+def _batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
