@@ -6,8 +6,8 @@ Runs Mimic generation on the embedded cube-stacking task, with one seed, in four
 * ``sync``: episodes are written inside the simulation loop (the Isaac Lab default),
 * ``async``: episodes are written by the recorder's background writer thread (``async_write``),
 * ``async_offload``: ``async_write`` plus ``early_cpu_offload``,
-* ``async_lerobot`` (only when named in ``--modes``): ``async_write`` into a LeRobot dataset
-  (``dataset_format="lerobot"``, cameras encoded as AV1 video on the writer thread),
+* ``async_lerobot`` and ``async_lerobot_x264`` (only when named in ``--modes``): ``async_write`` into a LeRobot
+  dataset (``dataset_format="lerobot"``, cameras encoded on the writer thread with SVT-AV1 or x264),
 
 for a state-only workload (``Isaac-Stack-Cube-Gripper-IK-Rel-Mimic-v0``) and a camera workload
 (``Isaac-Stack-Cube-Gripper-IK-Rel-Visuomotor-Mimic-v0``, a table and a wrist RGB camera).
@@ -140,6 +140,7 @@ MODES: dict[str, dict[str, Any]] = {
     "async": {"async_write": True},
     "async_offload": {"async_write": True, "early_cpu_offload": True},
     "async_lerobot": {"async_write": True, "dataset_format": "lerobot"},
+    "async_lerobot_x264": {"async_write": True, "dataset_format": "lerobot", "video_codec": "libx264"},
 }
 """The export modes, by name, as keyword arguments of :func:`generate_dataset`."""
 
@@ -229,7 +230,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--workloads", type=_names(WORKLOADS), default=list(WORKLOADS), help="state,camera")
     parser.add_argument(
-        "--modes", type=_names(MODES), default=[mode for mode in MODES if mode != "async_lerobot"], help=",".join(MODES)
+        "--modes", type=_names(MODES), default=[mode for mode in MODES if "lerobot" not in mode], help=",".join(MODES)
     )
     parser.add_argument(
         "--repeats", type=_positive_int, default=None, help="Interleaved repeat rounds (default: 5; --quick: 1)."

@@ -45,6 +45,12 @@ parser.add_argument(
     " camera observations become videos; needs Isaac Lab's 'lerobot' extra). See docs/lerobot.md.",
 )
 parser.add_argument(
+    "--video_codec",
+    default=None,
+    help="With --dataset_format lerobot: the video encoder (default libsvtav1, LeRobot's; libx264 is faster on a CPU;"
+    " h264_nvenc, hevc_nvenc or av1_nvenc on a GPU that has NVENC, falling back to libsvtav1).",
+)
+parser.add_argument(
     "--pause_subtask",
     action="store_true",
     help="Pause after every subtask during generation for debugging - only useful with render flag",
@@ -109,6 +115,8 @@ if args_cli.num_workers is None and args_cli.ray_address is not None:
     parser.error("--ray_address needs --num_workers")
 if args_cli.num_workers is not None and (args_cli.use_skillgen or args_cli.pause_subtask):
     parser.error("--num_workers does not support --use_skillgen or --pause_subtask")
+if args_cli.video_codec is not None and args_cli.dataset_format != "lerobot":
+    parser.error("--video_codec needs --dataset_format lerobot")
 if args_cli.num_workers is not None and args_cli.dataset_format != "hdf5":
     parser.error("--num_workers writes HDF5 datasets only (--dataset_format hdf5)")
 
@@ -214,6 +222,7 @@ def generate(env_name: str, input_file: str):
         env_cfg_hook=lambda env_cfg: scan(env_cfg, args_cli),
         make_motion_planners=make_motion_planners if args_cli.use_skillgen else None,
         dataset_format=args_cli.dataset_format,
+        video_codec=args_cli.video_codec,
     )
     writer = summary.writer
     print(

@@ -45,24 +45,31 @@ def check_new_dataset(path: str, dataset_format: str) -> None:
         )
 
 
-def configure_dataset_format(recorder_cfg: RecorderManagerBaseCfg, dataset_format: str, task: str | None) -> None:
+def configure_dataset_format(
+    recorder_cfg: RecorderManagerBaseCfg, dataset_format: str, task: str | None, video_codec: str | None = None
+) -> None:
     """Make a recorder config write the given format (``hdf5`` leaves it as it is).
 
     Args:
         recorder_cfg: The recorder config.
         dataset_format: ``hdf5`` or ``lerobot``.
         task: The task description of a LeRobot dataset (None: the environment's name).
+        video_codec: The video encoder of a LeRobot dataset (None: LeRobot's default, SVT-AV1).
 
     Raises:
-        ValueError: If the format is unknown.
+        ValueError: If the format is unknown, or a video codec is given for HDF5.
         ImportError: If the LeRobot format's packages (Isaac Lab's ``lerobot`` extra) are missing.
     """
     check_dataset_format(dataset_format)
-    if dataset_format == "lerobot":
-        from isaaclab.utils.datasets.lerobot import LeRobotDatasetCfg, LeRobotDatasetFileHandler
+    if dataset_format == "hdf5":
+        if video_codec is not None:
+            raise ValueError(f"A video codec ('{video_codec}') applies to the lerobot dataset format only.")
+        return
+    from isaaclab.utils.datasets.lerobot import LeRobotDatasetCfg, LeRobotDatasetFileHandler, VideoCodecCfg
 
-        recorder_cfg.dataset_file_handler_class_type = LeRobotDatasetFileHandler
-        recorder_cfg.dataset_file_handler_cfg = LeRobotDatasetCfg(task=task)
+    video = VideoCodecCfg() if video_codec is None else VideoCodecCfg(codec=video_codec)
+    recorder_cfg.dataset_file_handler_class_type = LeRobotDatasetFileHandler
+    recorder_cfg.dataset_file_handler_cfg = LeRobotDatasetCfg(task=task, video=video)
 
 
 def check_dataset_format(dataset_format: str) -> None:

@@ -147,6 +147,7 @@ def generate_dataset(
     stop: GenerationStop | None = None,
     on_loop_start: Callable[[], None] | None = None,
     dataset_format: str = "hdf5",
+    video_codec: str | None = None,
 ) -> GenerationSummary:
     """Generate demos from an annotated source dataset and export them to a new dataset file.
 
@@ -177,6 +178,8 @@ def generate_dataset(
             generation loop's first step.
         dataset_format: ``hdf5`` (Isaac Lab's dataset file) or ``lerobot`` (a LeRobot v3.0 dataset folder, camera
             observations encoded as video; see :mod:`isaaclab.utils.datasets.lerobot`).
+        video_codec: With the ``lerobot`` format, the video encoder (``libsvtav1``, LeRobot's default when None;
+            ``libx264``; ``h264_nvenc``...).
 
     Returns:
         A summary of the job.
@@ -210,7 +213,7 @@ def generate_dataset(
         datagen_config.max_num_failures = max_num_failures
     if dataset_export_mode is not None:
         env_cfg.recorders.dataset_export_mode = dataset_export_mode
-    configure_dataset_format(env_cfg.recorders, dataset_format, task=None)
+    configure_dataset_format(env_cfg.recorders, dataset_format, task=None, video_codec=video_codec)
     env_cfg.seed = datagen_config.seed
     if env_cfg_hook is not None:
         env_cfg_hook(env_cfg)
