@@ -81,12 +81,16 @@ class DataFileWriter:
         self._writer.write_table(table)
         self._file.flush()
 
-    def finish(self, num_episodes: int) -> None:
+    def finish(self, num_episodes: int) -> int:
         """Close the stream and make it the parquet file, with the rows of the episodes of smaller index (the rows
-        of an episode whose writing failed are left out)."""
+        of an episode whose writing failed are left out).
+
+        Returns:
+            The number of rows in the parquet file.
+        """
         self._writer.close()
         self._file.close()
-        finish_data_file(self.stream_path, self.parquet_path, num_episodes)
+        return finish_data_file(self.stream_path, self.parquet_path, num_episodes)
 
 
 def finish_data_file(stream_path: str, parquet_path: str, num_episodes: int | None = None) -> int:

@@ -73,8 +73,10 @@ class LeRobotDatasetFileHandler(DatasetFileHandlerBase):
         self._num_episodes = 0
         self._num_frames = 0
         self._stats = RunningStats()
-        # the error that interrupted an episode's writing: the dataset then takes no more episodes
+        # an error that left the open files unusable: the dataset then takes no more episodes
         self._write_error: BaseException | None = None
+        # complete episodes in each open video file
+        self._episodes_in_video_file: dict[str, int] = {}
         # reading
         self._info: dict | None = None
         self._read_layout: FeatureLayout | None = None
@@ -187,9 +189,12 @@ class LeRobotDatasetFileHandler(DatasetFileHandlerBase):
             demo_id: Not used: LeRobot numbers episodes in the order they are written.
             dataset_compression: Not used: camera frames are always encoded as video.
 
+        If writing fails midway (a full disk...), the episode is left out: the open data and video files are closed
+        with the complete episodes only, and the next episode starts new ones.
+
         Raises:
-            RuntimeError: If no dataset is being written, or the writing of an earlier episode failed midway (the
-                dataset then keeps the episodes written before it; close it).
+            RuntimeError: If no dataset is being written, or the files could not be closed after an earlier failure
+                (the dataset then keeps the episodes written before it; close it).
             KeyError: If a key of the dataset's layout is missing from the episode.
             ValueError: If the episode does not match the dataset's first episode (keys, shapes, dtypes), the frame
                 rate is unknown or not a whole number, or the video encoder cannot be opened.
@@ -213,8 +218,8 @@ class LeRobotDatasetFileHandler(DatasetFileHandlerBase):
                 return
             try:
                 self._write(action, state, frames)
-            except BaseException as error:
-                self._write_error = error
+            except BaseException:
+                self._close_open_files()
                 raise
 
     def flush(self):
@@ -227,6 +232,9 @@ class LeRobotDatasetFileHandler(DatasetFileHandlerBase):
         """Finish the dataset: close the data and video files, write ``meta/`` and remove the recovery journal.
 
         Calling it again does nothing.
+
+        Raises:
+            RuntimeError: If the files could not be closed after a failed write (the recovery journal is kept).
         """
         with self._lock:
             if not self._writing:
@@ -234,12 +242,14 @@ class LeRobotDatasetFileHandler(DatasetFileHandlerBase):
                     self._root, self._info = None, None
                 return
             self._writing = False
-            if self._data_file is not None:
-                self._data_file.finish(self._num_episodes)
-                self._data_file = None
-            for video_file in self._video_files.values():
-                video_file.close()
-            self._video_files = {}
+            if self._write_error is not None:
+                raise RuntimeError(
+                    f"The LeRobot dataset '{self._root}' could not be finished: its files could not be closed after"
+                    f" a failed write ({type(self._write_error).__name__}: {self._write_error}). Its"
+                    f" {self._num_episodes} complete episodes are in its recovery journal: run"
+                    " scripts/tools/recover_lerobot_dataset.py on it."
+                ) from self._write_error
+            self._close_open_files()
             if self._header is not None:
                 rows = (record["row"] for record in iter_records(self._journal.dir))
                 write_metadata(self._root, self._header, rows, self._stats.to_json())
@@ -374,6 +384,8 @@ class LeRobotDatasetFileHandler(DatasetFileHandlerBase):
             for name, value in feature_stats.items():
                 row[f"stats/{feature}/{name}"] = value
         self._journal.commit(row, stats_json, samples)
+        for feature in frames:
+            self._episodes_in_video_file[feature] += 1
         self._num_episodes += 1
         self._num_frames += num_frames
         self._stats.add(stats)
@@ -388,20 +400,44 @@ class LeRobotDatasetFileHandler(DatasetFileHandlerBase):
             path = dataset_path(self._root, index.path(VIDEO_PATH, video_key=feature))
             video_file = Mp4VideoFile(path, self._encoders[feature], width, height, self._header.fps)
             self._video_files[feature] = video_file
+            self._episodes_in_video_file[feature] = 0
         return video_file
 
     def _roll_over_full_files(self) -> None:
         """Close the data and video files that reached their size; the next episode starts new ones."""
         megabyte = 1024 * 1024
         if self._data_file is not None and self._data_file.size_bytes >= self.cfg.data_files_size_in_mb * megabyte:
-            self._data_file.finish(self._num_episodes)
-            self._data_file = None
-            self._data_index = self._data_index.next(self.cfg.chunks_size)
+            self._close_data_file()
         for feature, video_file in list(self._video_files.items()):
             if video_file.size_bytes >= self.cfg.video_files_size_in_mb * megabyte:
-                video_file.close()
-                del self._video_files[feature]
-                self._video_index[feature] = self._video_index[feature].next(self.cfg.chunks_size)
+                self._close_video_file(feature)
+
+    def _close_open_files(self) -> None:
+        """Close the open data and video files with their complete episodes (after a failed write, or at close).
+
+        A file that holds no complete episode is deleted. If closing fails, the dataset takes no more episodes.
+        """
+        try:
+            if self._data_file is not None:
+                self._close_data_file()
+            for feature in list(self._video_files):
+                self._close_video_file(feature)
+        except BaseException as error:
+            self._write_error = error
+            raise
+
+    def _close_data_file(self) -> None:
+        data_file, self._data_file = self._data_file, None
+        self._data_index = self._data_index.next(self.cfg.chunks_size)
+        if data_file.finish(self._num_episodes) == 0:
+            os.remove(data_file.parquet_path)
+
+    def _close_video_file(self, feature: str) -> None:
+        video_file = self._video_files.pop(feature)
+        self._video_index[feature] = self._video_index[feature].next(self.cfg.chunks_size)
+        video_file.close()
+        if self._episodes_in_video_file.pop(feature) == 0:
+            os.remove(video_file.path)
 
     def _episode_stats(
         self,
@@ -417,7 +453,7 @@ class LeRobotDatasetFileHandler(DatasetFileHandlerBase):
         if state is not None:
             stats[STATE] = array_stats(state)
         for feature, images in frames.items():
-            stats[feature] = image_stats(images, self.cfg.image_stats_max_frames)
+            stats[feature] = image_stats(images)
         stats["timestamp"] = array_stats(frame_index / self._header.fps)
         stats["frame_index"] = array_stats(frame_index)
         stats["episode_index"] = array_stats(np.full((num_frames, 1), episode_index, dtype=np.float64))

@@ -14,9 +14,6 @@ QUANTILES = (0.01, 0.10, 0.50, 0.90, 0.99)
 
 QUANTILE_NAMES = tuple(f"q{round(q * 100):02d}" for q in QUANTILES)
 
-IMAGE_STATS_MAX_SIDE = 150
-"""Camera frames are subsampled (every n-th pixel) to at most this many pixels a side for their statistics."""
-
 
 def array_stats(values: np.ndarray) -> dict[str, np.ndarray]:
     """Statistics of rows (N, D) over the first axis: each of shape (D,), ``count`` of shape (1,)."""
@@ -33,19 +30,29 @@ def array_stats(values: np.ndarray) -> dict[str, np.ndarray]:
     return stats
 
 
-def image_stats(frames: np.ndarray, max_frames: int) -> dict[str, np.ndarray]:
+def image_stats(frames: np.ndarray) -> dict[str, np.ndarray]:
     """Per-channel statistics of uint8 frames (T, H, W, 3) in [0, 1], each of shape (3, 1, 1) as LeRobot stores them.
 
-    At most ``max_frames`` evenly spaced frames are used, subsampled to at most :data:`IMAGE_STATS_MAX_SIDE` pixels
-    a side; ``count`` is the number of frames used.
+    They are exact over every pixel, computed from each channel's histogram of the 256 levels; a quantile is the
+    lowest level at or below which that share of the pixels lies. ``count`` is the number of frames.
     """
-    picked = np.unique(np.linspace(0, len(frames) - 1, min(len(frames), max_frames)).round().astype(np.int64))
-    step = max(1, -(-max(frames.shape[1:3]) // IMAGE_STATS_MAX_SIDE))
-    pixels = frames[picked, ::step, ::step].reshape(-1, 3).astype(np.float64) / 255.0
-    stats = array_stats(pixels)
-    stats = {name: value.reshape(3, 1, 1) for name, value in stats.items() if name != "count"}
-    stats["count"] = np.array([len(picked)], dtype=np.int64)
-    return stats
+    levels = np.arange(256, dtype=np.float64)
+    stats: dict[str, list] = {name: [] for name in ("min", "max", "mean", "std", *QUANTILE_NAMES)}
+    for channel in range(frames.shape[-1]):
+        histogram = np.bincount(frames[..., channel].ravel(), minlength=256).astype(np.float64)
+        total = histogram.sum()
+        present = np.flatnonzero(histogram)
+        mean = histogram @ levels / total
+        stats["min"].append(present[0])
+        stats["max"].append(present[-1])
+        stats["mean"].append(mean)
+        stats["std"].append(np.sqrt(max(histogram @ levels**2 / total - mean**2, 0.0)))
+        cumulative = np.cumsum(histogram)
+        for name, quantile in zip(QUANTILE_NAMES, QUANTILES):
+            stats[name].append(np.searchsorted(cumulative, quantile * total))
+    result = {name: (np.asarray(values, dtype=np.float64) / 255.0).reshape(3, 1, 1) for name, values in stats.items()}
+    result["count"] = np.array([len(frames)], dtype=np.int64)
+    return result
 
 
 class RunningStats:

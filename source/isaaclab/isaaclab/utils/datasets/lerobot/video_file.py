@@ -14,8 +14,11 @@ episodes (:func:`rebuild_mp4`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING
@@ -93,7 +96,8 @@ def resolve_encoder(cfg: VideoCodecCfg, width: int, height: int, fps: int) -> Vi
         )
     encoder = VideoEncoder.from_cfg(cfg)
     try:
-        encoder.open(width, height, fps)
+        with _scheduling_kept():
+            encoder.open(width, height, fps)
         return encoder
     except (av.FFmpegError, ValueError) as error:
         if cfg.fallback_codec is None or cfg.fallback_codec == cfg.codec:
@@ -105,7 +109,8 @@ def resolve_encoder(cfg: VideoCodecCfg, width: int, height: int, fps: int) -> Vi
             cfg.fallback_codec,
         )
     fallback = VideoEncoder.from_cfg(cfg, cfg.fallback_codec)
-    fallback.open(width, height, fps)
+    with _scheduling_kept():
+        fallback.open(width, height, fps)
     return fallback
 
 
@@ -161,11 +166,14 @@ class Mp4VideoFile:
             Where the episode's frames are.
         """
         first_frame = self._num_frames
+        threads_before = _thread_ids() - {threading.get_native_id()}
         if first_frame == 0:
             # the stream's own encoder gives the file its codec parameters
             encoder = self._stream.codec_context
+            encoder.open()
         else:
             encoder = self._encoder.open(*self._size, self._fps)
+        _demote_realtime_threads(threads_before)
         samples = []
         time_base = Fraction(1, self._fps)
         for index, image in enumerate(frames):
@@ -174,6 +182,8 @@ class Mp4VideoFile:
             frame.pts = first_frame + index
             frame.time_base = time_base
             self._mux(encoder.encode(frame), samples, time_base)
+            if index == 0:
+                _demote_realtime_threads(threads_before)  # threads the encoder started with its first frame
         self._mux(encoder.encode(None), samples, time_base)
         self._file.flush()
         self._num_frames += len(frames)
@@ -197,7 +207,7 @@ class Mp4VideoFile:
 def write_template(path: str, encoder: VideoEncoder, width: int, height: int, fps: int) -> None:
     """Write a one-frame mp4 made with an encoder's settings: its stream carries the codec parameters that
     :func:`rebuild_mp4` needs to rebuild a file encoded with the same settings."""
-    with av.open(path, "w", format="mp4") as container:
+    with _scheduling_kept(), av.open(path, "w", format="mp4") as container:
         stream = container.add_stream(encoder.codec, rate=fps)
         encoder.configure(stream.codec_context, width, height, fps)
         frame = av.VideoFrame.from_ndarray(np.zeros((height, width, 3), dtype=np.uint8), format="rgb24")
@@ -265,3 +275,38 @@ def rebuild_mp4(broken_path: str, template_path: str, samples: list[list[int]], 
             packet.is_keyframe = bool(key)
             container.mux(packet)
             start = end
+
+
+def _thread_ids() -> set[int]:
+    """The ids of this process's threads (an empty set where ``/proc`` does not list them)."""
+    try:
+        return {int(name) for name in os.listdir("/proc/self/task")}
+    except OSError:
+        return set()
+
+
+@contextlib.contextmanager
+def _scheduling_kept() -> Iterator[None]:
+    """Undo, on leaving, the real-time scheduling an encoder opened inside gave to threads (see
+    :func:`_demote_realtime_threads`)."""
+    threads_before = _thread_ids() - {threading.get_native_id()}
+    try:
+        yield
+    finally:
+        _demote_realtime_threads(threads_before)
+
+
+def _demote_realtime_threads(threads_before: set[int]) -> None:
+    """Give normal scheduling, at the calling thread's nice value, to the threads of this process not in
+    ``threads_before`` that have a real-time scheduling policy (the calling thread included).
+
+    SVT-AV1, run by root, gives its dozens of threads and the thread that opens it real-time priority: they would
+    take the cores ahead of the simulation loop. Moved back, they run at the priority of the thread that writes (the
+    recorder's writer thread runs at nice 10).
+    """
+    nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    for thread_id in _thread_ids() - threads_before:
+        with contextlib.suppress(OSError):  # the thread ended, or this process may not change it
+            if os.sched_getscheduler(thread_id) in (os.SCHED_FIFO, os.SCHED_RR):
+                os.sched_setscheduler(thread_id, os.SCHED_OTHER, os.sched_param(0))
+                os.setpriority(os.PRIO_PROCESS, thread_id, nice)
