@@ -49,7 +49,17 @@ PATCH_FILES: tuple[str, ...] = (
     "source/isaaclab/isaaclab/utils/datasets/episode_data.py",
     "source/isaaclab/isaaclab/utils/datasets/episode_writer.py",
     "source/isaaclab/isaaclab/utils/datasets/hdf5_dataset_file_handler.py",
+    "source/isaaclab/isaaclab/utils/datasets/lerobot/__init__.py",
+    "source/isaaclab/isaaclab/utils/datasets/lerobot/data_file.py",
+    "source/isaaclab/isaaclab/utils/datasets/lerobot/journal.py",
+    "source/isaaclab/isaaclab/utils/datasets/lerobot/layout.py",
+    "source/isaaclab/isaaclab/utils/datasets/lerobot/lerobot_dataset_cfg.py",
+    "source/isaaclab/isaaclab/utils/datasets/lerobot/lerobot_dataset_file_handler.py",
+    "source/isaaclab/isaaclab/utils/datasets/lerobot/metadata.py",
+    "source/isaaclab/isaaclab/utils/datasets/lerobot/stats.py",
+    "source/isaaclab/isaaclab/utils/datasets/lerobot/video_file.py",
     "source/isaaclab_mimic/isaaclab_mimic/datagen/generation.py",
+    "source/isaaclab_mimic/isaaclab_mimic/datagen/dataset_format.py",
     "source/isaaclab_mimic/isaaclab_mimic/datagen/dataset_generation.py",
     "source/isaaclab_mimic/isaaclab_mimic/datagen/dataset_merge.py",
     "source/isaaclab_mimic/isaaclab_mimic/datagen/distributed_generation.py",
@@ -58,6 +68,8 @@ PATCH_FILES: tuple[str, ...] = (
     "source/isaaclab_mimic/isaaclab_mimic/datagen/ray_install.py",
     "scripts/imitation_learning/isaaclab_mimic/generate_dataset.py",
     "scripts/imitation_learning/isaaclab_mimic/merge_datasets.py",
+    "scripts/tools/convert_hdf5_to_lerobot.py",
+    "scripts/tools/recover_lerobot_dataset.py",
 )
 """The files of the patch, as paths in both this repository and the IsaacLab repository (they share the layout).
 
