@@ -87,7 +87,7 @@ install() {
     echo "[isaaclab.sh] Installing the packages (editable): ${PACKAGES[*]}"
     local args=()
     for pkg in "${PACKAGES[@]}"; do args+=(-e "${ISAACLAB_PATH}/source/${pkg}"); done
-    args[1]="${args[1]}[test,bench,lerobot]"
+    args[1]="${args[1]}[test,bench,compression,lerobot]"
     args[5]="${args[5]}[test]" # isaaclab_mimic: Ray, for the distributed generation tests
     "${python_exe}" -m pip install --quiet "${args[@]}"
     install_fingerprint "${python_exe}" >"$(dirname "$(dirname "${python_exe}")")/${STAMP_NAME}"

@@ -49,6 +49,8 @@ PATCH_FILES: tuple[str, ...] = (
     "source/isaaclab/isaaclab/utils/datasets/episode_data.py",
     "source/isaaclab/isaaclab/utils/datasets/episode_writer.py",
     "source/isaaclab/isaaclab/utils/datasets/hdf5_dataset_file_handler.py",
+    "source/isaaclab/isaaclab/utils/datasets/paged_episode_store.py",
+    "source/isaaclab/isaaclab/utils/datasets/writer_shutdown.py",
     "source/isaaclab/isaaclab/utils/datasets/lerobot/__init__.py",
     "source/isaaclab/isaaclab/utils/datasets/lerobot/data_file.py",
     "source/isaaclab/isaaclab/utils/datasets/lerobot/journal.py",

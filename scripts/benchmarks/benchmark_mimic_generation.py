@@ -81,6 +81,7 @@ import torch
 
 from isaaclab.managers import DatasetExportMode
 from isaaclab.utils.datasets.dataset_diff import diff_hdf5_files
+
 from isaaclab_mimic.datagen.dataset_generation import generate_dataset
 from isaaclab_mimic.tools.source_dataset import DEFAULT_NUM_SOURCE_DEMOS, ensure_source_dataset
 

@@ -10,6 +10,7 @@ import time
 import torch
 
 from isaaclab.envs.mdp.recorders.recorders_cfg import ActionStateRecorderManagerCfg
+
 from isaaclab_mimic.tools import cli
 
 

@@ -8,6 +8,7 @@ import torch
 from stack_test_utils import SIZE, TASK, VISUOMOTOR_TASK, act, make_env, set_scene
 
 from isaaclab.envs import ManagerBasedRLEnv
+
 from isaaclab_tasks.manager_based.manipulation.stack.renderer import focal_length, look_at_rotation
 from isaaclab_tasks.manager_based.manipulation.stack.scripted_expert import ScriptedStackExpert
 from isaaclab_tasks.utils import parse_env_cfg

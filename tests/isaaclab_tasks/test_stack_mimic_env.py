@@ -8,9 +8,11 @@ import torch
 from stack_test_utils import CLOSE, OPEN, SIZE, act, set_scene
 
 import isaaclab.utils.math as PoseUtils
-import isaaclab_mimic.envs  # noqa: F401  (registers the Mimic tasks)
 from isaaclab.envs import ManagerBasedRLMimicEnv, MimicEnvCfg
+
+import isaaclab_mimic.envs  # noqa: F401  (registers the Mimic tasks)
 from isaaclab_mimic.envs import GripperCubeStackIKRelMimicEnv
+
 from isaaclab_tasks.utils import parse_env_cfg
 
 MIMIC_TASK = "Isaac-Stack-Cube-Gripper-IK-Rel-Mimic-v0"

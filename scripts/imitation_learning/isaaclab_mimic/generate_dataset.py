@@ -138,9 +138,11 @@ if unrecognized_args:
 import gymnasium as gym
 import torch
 
-import isaaclab_mimic.envs  # noqa: F401
 from isaaclab.utils.datasets import HDF5DatasetFileHandler
+
+import isaaclab_mimic.envs  # noqa: F401
 from isaaclab_mimic.datagen.dataset_format import check_new_dataset, dataset_output_path
+
 from isaaclab_tasks.utils.parse_cfg import parse_env_cfg
 
 EMBEDDED_TASK = "Isaac-Stack-Cube-Gripper-IK-Rel-Mimic-v0"

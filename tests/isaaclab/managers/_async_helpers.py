@@ -244,8 +244,8 @@ class InstrumentedHDF5Handler(HDF5DatasetFileHandler):
         self.written_env_ids: list[int | None] = []
         self.failed_env_ids: list[int | None] = []
         self.write_threads: set[str] = set()
-        # per write call: (row nbytes, row storage nbytes) of every recorded row of the episode handed to the writer
-        self.row_storage: list[list[tuple[int, int]]] = []
+        # per write call: (shape, nbytes, storage nbytes) of every tensor of the episode handed to the handler
+        self.tensor_storage: list[list[tuple[tuple[int, ...], int, int]]] = []
         self.started = threading.Event()
         self.close_failed = False
         type(self).instances.append(self)
@@ -254,8 +254,11 @@ class InstrumentedHDF5Handler(HDF5DatasetFileHandler):
         index = self.write_calls
         self.write_calls += 1
         self.write_threads.add(threading.current_thread().name)
-        self.row_storage.append(
-            [(row.nbytes, row.untyped_storage().nbytes()) for rows in _leaf_values(episode.data) for row in rows]
+        self.tensor_storage.append(
+            [
+                (tuple(tensor.shape), tensor.nbytes, tensor.untyped_storage().nbytes())
+                for tensor in _leaf_values(episode.data)
+            ]
         )
         self.started.set()
         if self.delay_s:

@@ -553,16 +553,18 @@ def test_bfloat16_is_rejected_at_record_time_and_nothing_is_recorded(tmp_path):
 def test_shape_change_is_rejected_naming_key_env_and_shapes_and_nothing_is_recorded(tmp_path):
     manager, _ = make_manager(tmp_path)
     manager.add_to_episodes("obs", {"a": torch.zeros(4, 1), "b": torch.zeros(4, 3)})
-    # a new shape of obs/b for envs 1 and 2: the error names the first env checked, the key and both shapes
+    # a new shape of obs/b for envs 1 and 2: the error names the key, the envs, both shapes, and who holds steps
     message = re.escape(
-        "Recorded value for key 'obs/b' of env 1 has shape (5,) and dtype torch.float32, but earlier steps have"
-        " shape (3,) and dtype torch.float32."
+        "Recorded value for key 'obs/b' of envs [1, 2] has row shape (5,) and dtype torch.float32, but the steps"
+        " recorded so far (envs [0, 1, 2, 3]) have row shape (3,) and dtype torch.float32."
     )
     with pytest.raises(ValueError, match=message):
         manager.add_to_episodes("obs", {"a": torch.zeros(2, 1), "b": torch.zeros(2, 5)}, [1, 2])
     _assert_each_env_has_steps(manager, "obs/a", 1)
     _assert_each_env_has_steps(manager, "obs/b", 1)
-    with pytest.raises(ValueError, match=r"'obs/a' of env 0 has shape \(1,\) and dtype torch\.float64"):
+    with pytest.raises(
+        ValueError, match=r"'obs/a' of envs \[0, 1, 2, 3\] has row shape \(1,\) and dtype torch\.float64"
+    ):
         manager.add_to_episodes("obs/a", torch.zeros(4, 1, dtype=torch.float64))
     _assert_each_env_has_steps(manager, "obs/a", 1)
     manager.close()
@@ -571,9 +573,9 @@ def test_shape_change_is_rejected_naming_key_env_and_shapes_and_nothing_is_recor
 def test_key_used_as_tensor_and_as_group_is_rejected_and_nothing_is_recorded(tmp_path):
     manager, _ = make_manager(tmp_path)
     manager.add_to_episodes("obs/pos", torch.zeros(4, 3))
-    with pytest.raises(ValueError, match="'obs' of env 0 as a tensor: it is already recorded as a group"):
+    with pytest.raises(ValueError, match="Cannot record key 'obs' as a tensor: it is also a group of keys"):
         manager.add_to_episodes("obs", torch.zeros(4, 3))
-    with pytest.raises(ValueError, match="'obs/pos/x' of env 0.*'obs/pos' is already recorded as a tensor"):
+    with pytest.raises(ValueError, match="Cannot record key 'obs/pos/x': 'obs/pos' is recorded as a tensor"):
         manager.add_to_episodes("obs", {"pos": {"x": torch.zeros(4, 1)}, "new": torch.zeros(4, 1)})
     for env_id in range(4):
         assert list(manager.get_episode(env_id).data["obs"]) == ["pos"]
@@ -591,7 +593,7 @@ def test_a_term_recording_a_bad_value_fails_the_step_and_names_the_key(tmp_path)
         record_half = RecorderTermCfg(class_type=HalfTerm)
 
     manager = RecorderManager(HalfCfg(dataset_export_dir_path=str(tmp_path)), EnvDouble())
-    with pytest.raises(TypeError, match="'obs/half' of env 0 has dtype torch.bfloat16"):
+    with pytest.raises(TypeError, match=r"'obs/half' of envs \[0, 1, 2, 3\] has dtype torch.bfloat16"):
         manager.record_post_step()
     assert all(manager.get_episode(env_id).is_empty() for env_id in range(4))
     manager.close()

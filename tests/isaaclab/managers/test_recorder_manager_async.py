@@ -29,7 +29,8 @@ from _async_helpers import (
 )
 
 from isaaclab.managers import DatasetExportMode
-from isaaclab.utils.datasets import EpisodeData, EpisodeWriteError
+from isaaclab.managers.recorder_manager import _TENSOR_OVERHEAD_BYTES
+from isaaclab.utils.datasets import EpisodeWriteError
 
 WRITER_THREAD = "isaaclab-episode-writer"
 ALL_MODES = list(DatasetExportMode)
@@ -305,7 +306,9 @@ def test_tensor_added_without_clone_is_snapshotted_at_export(recorder, tmp_path)
 @pytest.mark.parametrize("device", _devices())
 @pytest.mark.parametrize("offload", [False, True], ids=["no_offload", "offload"])
 @pytest.mark.parametrize("async_write", [False, True], ids=["sync", "async"])
-def test_exported_rows_keep_no_other_env_rows_alive(recorder, data_env, tmp_path, device, offload, async_write):
+def test_handler_gets_stacked_owned_tensors_holding_only_their_episode(
+    recorder, data_env, tmp_path, device, offload, async_write
+):
     handler = handler_class()
     manager, env = recorder(
         env=data_env(num_envs=4, device=device),
@@ -318,12 +321,16 @@ def test_exported_rows_keep_no_other_env_rows_alive(recorder, data_env, tmp_path
     manager.record_post_reset([1, 3])  # a second initial state, from a view of only some rows
     manager.export_episodes()
     manager.flush()
-    row_storage = handler.instances[0].row_storage
-    # every exported episode was handed over with its rows; each row is its own storage, exactly its size
-    assert len(row_storage) == 4
-    for env_id, rows in enumerate(row_storage):
-        assert len(rows) == 5 * 3 + (2 if env_id in (1, 3) else 1)
-        assert all(nbytes == storage_nbytes for nbytes, storage_nbytes in rows), (env_id, rows)
+    tensors = handler.instances[0].tensor_storage
+    # every exported episode was handed over as one stacked tensor per key (as upstream's pre_export gives them),
+    # each with its own storage of exactly its size: no other env's rows, no page of the recorder
+    assert len(tensors) == 4
+    for env_id, episode_tensors in enumerate(tensors):
+        assert len(episode_tensors) == 6
+        for shape, nbytes, storage_nbytes in episode_tensors:
+            assert nbytes == storage_nbytes, (env_id, shape)
+        initial_state_rows = [shape[0] for shape, _, _ in episode_tensors if shape[1:] == (4,) and shape[0] != 3]
+        assert initial_state_rows == [2 if env_id in (1, 3) else 1]
     manager.close()
     path = _files(tmp_path)[0]
     for env_id in range(4):
@@ -404,8 +411,9 @@ def test_full_queue_blocks_the_export_and_loses_nothing(recorder, data_env, tmp_
 
 
 def _episode_bytes(num_steps: int, image_size: int = 8) -> int:
+    """The bytes a queued episode of the test recorder is counted with: its 5 stacked tensors and their overhead."""
     per_step = 3 * 4 + 3 * 4 + image_size * image_size * 3 + helpers.JOINTS * 4 + 7 * 4
-    return num_steps * per_step
+    return num_steps * per_step + 5 * _TENSOR_OVERHEAD_BYTES
 
 
 @pytest.mark.timeout(60)
@@ -421,7 +429,7 @@ def test_queue_is_bounded_by_bytes(recorder, tmp_path):
     )
     for _ in range(5):
         record_steps(manager, env, 3)
-        assert manager.get_episode(0).nbytes == episode_bytes
+        assert manager.episode_memory.bytes_recorded == 4 * (episode_bytes - 5 * _TENSOR_OVERHEAD_BYTES)
         manager.export_episodes()
         assert manager.writer_statistics.bytes_queued <= max_bytes
     manager.close()
@@ -442,7 +450,7 @@ def test_episode_larger_than_the_byte_bound_is_still_accepted(recorder, tmp_path
     expected = {}
     for round_index in range(3):
         steps = record_steps(manager, env, 2)
-        assert manager.get_episode(0).nbytes > 64
+        assert manager.episode_memory.bytes_recorded > 4 * 64
         expected.update({f"demo_{4 * round_index + e}": expected_demo(steps, e) for e in range(4)})
         manager.export_episodes()
     manager.close()
@@ -486,23 +494,19 @@ def test_writer_failure_surfaces_at_the_next_call(recorder, tmp_path, surface):
         with pytest.raises(EpisodeWriteError) as info:
             manager.export_episodes()
         errors.append(info.value)
-        # the episodes of the export that raised are not lost: they are still in the recorder, uncounted
-        for env_id in range(4):
-            episode = manager.get_episode(env_id)
-            assert not episode.is_empty()
-            np.testing.assert_array_equal(
-                torch.stack(episode.data["actions"]).numpy(), expected_demo(pending_steps, env_id)["actions"]
-            )
-        # the writer still writes what was queued behind the failure; the failed episode is never counted
-        assert wait_until(lambda: manager.writer_statistics.episodes_queued == 0, timeout_s=10)
-        assert manager.exported_successful_episode_count + manager.exported_failed_episode_count == 7
+        # the export that reports the failure hands its own episodes over first: nothing more is lost
+        assert all(manager.get_episode(env_id).is_empty() for env_id in range(4))
+        exported.extend((pending_steps, env_id) for env_id in range(4))
     elif surface == "flush":
         with pytest.raises(EpisodeWriteError) as info:
             manager.flush()
         errors.append(info.value)
-    with pytest.raises(EpisodeWriteError) as info:
-        manager.close()
-    errors.append(info.value)
+    if surface == "close":
+        with pytest.raises(EpisodeWriteError) as info:
+            manager.close()
+        errors.append(info.value)
+    else:
+        manager.close()  # the failure was reported once already: closing does not raise it again
     manager.close()  # idempotent once closed
 
     for error in errors:
@@ -510,9 +514,9 @@ def test_writer_failure_surfaces_at_the_next_call(recorder, tmp_path, surface):
         assert "injected write failure" in str(error.__cause__)
         assert _not_written_count(error) == 1
     assert manager.writer_statistics.episodes_failed == 1
-    assert manager.writer_statistics.episodes_written == 7
+    assert manager.writer_statistics.episodes_written == len(exported) - 1
     # an episode whose write failed is not counted; every written one is
-    assert manager.exported_successful_episode_count + manager.exported_failed_episode_count == 7
+    assert manager.exported_successful_episode_count + manager.exported_failed_episode_count == len(exported) - 1
     # the failed write was env 1's episode of the second export
     assert handler.instances[0].failed_env_ids == [exported[fail_index][1]] == [1]
 
@@ -526,40 +530,37 @@ def test_writer_failure_surfaces_at_the_next_call(recorder, tmp_path, surface):
     for index, (steps, env_id) in enumerate(written):
         assert_demo_equals(path, f"demo_{index}", expected_demo(steps, env_id))
     # every exported episode is either in the file or counted as not written
-    assert len(names) + _not_written_count(errors[-1]) == 8
+    assert len(names) + _not_written_count(errors[-1]) == len(exported)
     assert total == 2 * len(names)
 
 
-def test_sync_failed_write_leaves_no_gap_and_is_not_counted(recorder, tmp_path):
+def test_sync_failed_write_leaves_no_gap_is_not_counted_and_never_stops_the_others(recorder, tmp_path):
     handler = handler_class(fail_at={1})
     manager, env = recorder(async_write=False, dataset_file_handler_class_type=handler)
     steps = record_steps(manager, env, 2)
-    # the second write (env 1) fails: in sync mode the export that wrote it raises, chained to the write's error
+    # the second write (env 1) fails: the export writes the other episodes, then raises, chained to the write's error
     with pytest.raises(EpisodeWriteError) as info:
         manager.export_episodes()
     assert isinstance(info.value.__cause__, OSError)
     assert "demo_1 (env 1)" in str(info.value) and "injected write failure at episode index 1" in str(info.value)
     assert _not_written_count(info.value) == 1
-    assert manager.exported_successful_episode_count + manager.exported_failed_episode_count == 1
+    assert manager.exported_successful_episode_count + manager.exported_failed_episode_count == 3
     stats = manager.writer_statistics
-    assert stats.episodes_written == 1 and stats.episodes_failed == 1 and stats.episodes_queued == 0
-    # the export stopped at the failure: env 0 is exported; env 1 (not written) and envs 2 and 3 are still recorded
-    assert manager.get_episode(0).is_empty()
-    for env_id in (1, 2, 3):
-        np.testing.assert_array_equal(
-            torch.stack(manager.get_episode(env_id).data["actions"]).numpy(), expected_demo(steps, env_id)["actions"]
-        )
-    manager.export_episodes([2, 3])
-    manager.export_episodes([1])
-    assert manager.exported_successful_episode_count + manager.exported_failed_episode_count == 4
+    assert stats.episodes_written == 3 and stats.episodes_failed == 1 and stats.episodes_queued == 0
+    # every env starts a new episode: the failed one is reported, not kept to fail again
+    assert all(manager.get_episode(env_id).is_empty() for env_id in range(4))
+    later_steps = record_steps(manager, env, 2)
+    manager.export_episodes()  # the failure was reported: later exports write as usual
+    assert manager.exported_successful_episode_count + manager.exported_failed_episode_count == 7
     manager.close()  # the failure was the caller's already: close does not raise it again
     path = _files(tmp_path)[0]
     # the failed write published nothing and left no hole: the later episodes took the next names
-    assert demo_names(path) == ["demo_0", "demo_1", "demo_2", "demo_3"] == handler.instances[0].written_names
-    for index, env_id in enumerate([0, 2, 3, 1]):
-        assert_demo_equals(path, f"demo_{index}", expected_demo(steps, env_id))
+    assert demo_names(path) == [f"demo_{index}" for index in range(7)] == handler.instances[0].written_names
+    written = [(steps, 0), (steps, 2), (steps, 3)] + [(later_steps, env_id) for env_id in range(4)]
+    for index, (demo_steps, env_id) in enumerate(written):
+        assert_demo_equals(path, f"demo_{index}", expected_demo(demo_steps, env_id))
     with h5py.File(path, "r") as file:
-        assert file["data"].attrs["total"] == 4 * 2
+        assert file["data"].attrs["total"] == 7 * 2
 
 
 @pytest.mark.timeout(30)
@@ -580,8 +581,7 @@ def test_async_failed_write_leaves_no_gap_and_is_not_counted(recorder, tmp_path,
     # the episodes written are counted, the failed one (env 1, succeeded) is not
     assert manager.exported_successful_episode_count == 2
     assert manager.exported_failed_episode_count == 1
-    with pytest.raises(EpisodeWriteError):
-        manager.close()
+    manager.close()  # reported once, at the flush
     main, failed = _files(tmp_path)
     assert demo_names(main) == ["demo_0", "demo_1"] + (["demo_2"] if mode == DatasetExportMode.EXPORT_ALL else [])
     for index, env_id in enumerate([0, 2, 3] if mode == DatasetExportMode.EXPORT_ALL else [0, 2]):
@@ -634,15 +634,17 @@ def test_failure_while_the_caller_is_blocked_raises_instead_of_hanging(recorder,
             recorded += 4
             manager.export_episodes()
     assert recorded < 80, "the failure never reached the caller"
-    # nothing vanished: each recorded episode is in the file, counted as not written, or still in the recorder
-    still_recorded = sum(not manager.get_episode(env_id).is_empty() for env_id in range(4))
-    with pytest.raises(EpisodeWriteError) as closed:
-        manager.close()
-    assert isinstance(info.value.__cause__, OSError) and isinstance(closed.value.__cause__, OSError)
+    assert isinstance(info.value.__cause__, OSError)
+    # the export that raised handed its own episodes over first: none is left behind in the recorder
+    assert all(manager.get_episode(env_id).is_empty() for env_id in range(4))
+    try:
+        manager.close()  # reports the failures that came after the first report, if any
+    except EpisodeWriteError as later:
+        assert isinstance(later.__cause__, OSError)
+    # nothing vanished: each recorded episode is in the file or counted as not written
     written = demo_names(_files(tmp_path)[0])
     assert written == [f"demo_{i}" for i in range(fail_from)]
-    assert len(written) + _not_written_count(closed.value) + still_recorded == recorded
-    assert manager.writer_statistics.episodes_failed == _not_written_count(closed.value)
+    assert len(written) + manager.writer_statistics.episodes_failed == recorded
 
 
 """
@@ -726,40 +728,22 @@ def test_stored_tensors_never_share_storage_with_the_source(recorder, data_env, 
         )
 
 
-def test_episode_data_offload_copies_even_cpu_tensors_added_without_clone():
-    episode = EpisodeData(early_cpu_offload=True)
-    source = torch.arange(4, dtype=torch.float32)
-    nested = {"a": torch.ones(2), "b": {"c": torch.zeros(3)}}
-    episode.add("x", source, clone=False)
-    episode.add("obs", nested, clone=False)
-    stored = [episode.data["x"][0], episode.data["obs"]["a"][0], episode.data["obs"]["b"]["c"][0]]
-    for tensor, original in zip(stored, [source, nested["a"], nested["b"]["c"]]):
-        assert tensor.device.type == "cpu"
-        assert not _shares_storage(tensor, original)
-    source.fill_(-1.0)
-    nested["a"].fill_(-1.0)
-    assert episode.data["x"][0].tolist() == [0.0, 1.0, 2.0, 3.0]
-    assert episode.data["obs"]["a"][0].tolist() == [1.0, 1.0]
-    # without offload, clone=False borrows (upstream behaviour)
-    plain = EpisodeData()
-    plain.add("x", source, clone=False)
-    assert plain.data["x"][0] is source
-
-
+@pytest.mark.parametrize("device", _devices())
 @pytest.mark.parametrize("offload", [False, True], ids=["no_offload", "offload"])
-def test_offload_flag_reaches_every_episode_the_recorder_creates(recorder, offload):
-    manager, env = recorder(early_cpu_offload=offload, async_write=True)
-    assert all(manager.get_episode(env_id).early_cpu_offload is offload for env_id in range(4))
-    record_steps(manager, env, 2)
-    manager.reset([1, 3])
-    assert manager.get_episode(1).is_empty() and manager.get_episode(1).early_cpu_offload is offload
-    manager.export_episodes([0, 2])
-    assert all(manager.get_episode(env_id).early_cpu_offload is offload for env_id in range(4))
-    manager.record_pre_reset(None, force_export_or_skip=True)
-    manager.reset()
-    assert all(manager.get_episode(env_id).early_cpu_offload is offload for env_id in range(4))
-    record_steps(manager, env, 1)
-    assert all(manager.get_episode(env_id).data["actions"][0].device.type == "cpu" for env_id in range(4))
+def test_offload_keeps_every_recorded_step_in_cpu_memory(recorder, data_env, device, offload):
+    manager, env = recorder(env=data_env(num_envs=4, device=device), early_cpu_offload=offload, async_write=True)
+    expected_device = "cpu" if offload else torch.device(device).type
+    for _ in range(2):
+        record_steps(manager, env, 2)
+        manager.reset([1, 3])
+        manager.export_episodes([0, 2])
+        steps = record_steps(manager, env, 3)
+        for env_id in range(4):
+            actions = manager.get_episode(env_id).data["actions"]
+            assert len(actions) == 3 and all(step.device.type == expected_device for step in actions)
+            np.testing.assert_array_equal(torch.stack(actions).cpu().numpy(), expected_demo(steps, env_id)["actions"])
+        manager.record_pre_reset(None, force_export_or_skip=True)
+    manager.close()
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available: device memory cannot be measured")

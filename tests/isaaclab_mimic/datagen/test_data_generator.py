@@ -10,6 +10,7 @@ import torch
 import isaaclab.utils.math as PoseUtils
 from isaaclab.envs.mimic_env_cfg import SubTaskConfig
 from isaaclab.utils.datasets import HDF5DatasetFileHandler
+
 from isaaclab_mimic.datagen.data_generator import DataGenerator
 from isaaclab_mimic.datagen.datagen_info_pool import DataGenInfoPool
 from isaaclab_mimic.datagen.selection_strategy import (

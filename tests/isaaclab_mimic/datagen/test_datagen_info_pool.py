@@ -9,6 +9,7 @@ import torch
 
 from isaaclab.envs.mimic_env_cfg import SubTaskConfig
 from isaaclab.utils.datasets import EpisodeData, HDF5DatasetFileHandler
+
 from isaaclab_mimic.datagen.datagen_info_pool import DataGenInfoPool, find_first_rising_edge, parse_subtask_boundaries
 
 

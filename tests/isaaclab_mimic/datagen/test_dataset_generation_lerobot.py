@@ -14,6 +14,7 @@ import pytest
 
 from isaaclab.utils.datasets import HDF5DatasetFileHandler
 from isaaclab.utils.datasets.lerobot import LeRobotDatasetFileHandler
+
 from isaaclab_mimic.datagen.dataset_format import dataset_output_path
 from isaaclab_mimic.datagen.dataset_generation import generate_dataset
 

@@ -18,6 +18,7 @@ import pytest
 import torch
 
 from isaaclab.utils.datasets import EpisodeData, HDF5DatasetFileHandler
+
 from isaaclab_mimic.datagen.dataset_merge import find_dataset_files, merge_datasets
 
 REPO_ROOT = Path(__file__).resolve().parents[3]

@@ -13,7 +13,9 @@ from isaaclab.envs.mdp.recorders.recorders_cfg import ActionStateRecorderManager
 from isaaclab.envs.mimic_env_cfg import DataGenConfig
 from isaaclab.managers import DatasetExportMode, RecorderManagerBaseCfg
 from isaaclab.utils.datasets import HDF5DatasetFileHandler
+
 from isaaclab_mimic.datagen import generation
+
 from isaaclab_tasks.utils import parse_cfg
 
 

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import isaaclab.utils.math as PoseUtils
+
 from isaaclab_mimic.datagen.datagen_info import DatagenInfo
 from isaaclab_mimic.datagen.selection_strategy import (
     REGISTERED_SELECTION_STRATEGIES,

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import isaaclab.utils.math as PoseUtils
+
 from isaaclab_mimic.datagen.waypoint import (
     MultiWaypoint,
     Waypoint,

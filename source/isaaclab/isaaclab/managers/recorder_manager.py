@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 import os
-import sys
 import threading
 import time
 import weakref
@@ -18,17 +17,27 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
+import warp as wp
 from prettytable import PrettyTable
 
 from ..utils import configclass, instantiate
-from ..utils.datasets import EpisodeData, EpisodeWriteError, EpisodeWriteJob, EpisodeWriter, HDF5DatasetFileHandler
+from ..utils.datasets import (
+    EpisodeData,
+    EpisodeWriteError,
+    EpisodeWriteJob,
+    EpisodeWriter,
+    HDF5DatasetFileHandler,
+    PagedEpisode,
+    PagedEpisodeStore,
+    writer_shutdown,
+)
 from ..utils.datasets.chunk_compression import check_compression, default_compression_threads
 from .manager_base import ManagerBase, ManagerTermBase
 from .manager_term_cfg import RecorderTermCfg
 
 if TYPE_CHECKING:
     from ..envs import ManagerBasedEnv
-    from ..utils.datasets import DatasetFileHandlerBase, WriterStatistics
+    from ..utils.datasets import DatasetFileHandlerBase, PoolStatistics, WriterStatistics
 
 
 class DatasetExportMode(enum.IntEnum):
@@ -69,15 +78,15 @@ class RecorderManagerBaseCfg:
     """Enable dataset compression."""
 
     dataset_compression_codec: str = "gzip"
-    """The codec of compressed datasets: ``"gzip"`` (deflate, compressed on :attr:`dataset_compression_threads`
-    threads), ``"lzf"`` (faster, larger files, compressed by HDF5) or ``"none"``. Used when
-    :attr:`dataset_compression` is on, by handlers that support it (the HDF5 handler does)."""
+    """The codec of compressed datasets: ``"gzip"`` (deflate, with ISA-L when the ``isal`` package is installed),
+    ``"lzf"`` (faster, larger files, compressed by HDF5) or ``"none"``. Used when :attr:`dataset_compression` is on,
+    by handlers that support it (the HDF5 handler does)."""
 
     dataset_compression_level: int = 2
-    """The gzip level, 0 (fastest) to 9 (smallest)."""
+    """The gzip level, 0 (no compression) to 9 (smallest)."""
 
     dataset_compression_threads: int | None = None
-    """The number of threads that compress gzip chunks. Defaults to None, in which case every core is used, or every
+    """The number of threads that deflate gzip chunks. Defaults to None: one (the writing thread, no pool), or every
     core but one with :attr:`async_write` (the simulation loop keeps one)."""
 
     async_write: bool = False
@@ -88,7 +97,7 @@ class RecorderManagerBaseCfg:
     """
 
     early_cpu_offload: bool = False
-    """Whether to store every recorded tensor as a CPU copy when it is recorded.
+    """Whether to keep the recorded steps in CPU memory, copied there as they are recorded.
 
     Device memory held by the recorder then stays at one step's worth, whatever the episode length.
     """
@@ -97,7 +106,7 @@ class RecorderManagerBaseCfg:
     """The most exported episodes waiting to be written, with :attr:`async_write`. Exporting blocks while full."""
 
     async_queue_max_bytes: int = 1024**3
-    """The most tensor bytes of exported episodes waiting to be written, with :attr:`async_write`.
+    """The most bytes of exported episodes waiting to be written, with :attr:`async_write`.
 
     Exporting blocks while the queue holds this much; one larger episode is still taken when the queue is empty.
     """
@@ -105,6 +114,10 @@ class RecorderManagerBaseCfg:
 
 _SETTING_NAMES = frozenset(field.name for field in dataclasses.fields(RecorderManagerBaseCfg))
 """The fields of :class:`RecorderManagerBaseCfg`: settings, never recorder terms."""
+
+_TENSOR_OVERHEAD_BYTES = 256
+"""The memory a tensor of a queued episode holds besides its data (object and storage bookkeeping), for the
+queue's byte bound."""
 
 
 class RecorderTerm(ManagerTermBase):
@@ -143,7 +156,7 @@ class RecorderTerm(ManagerTermBase):
         Returns:
             A tuple of key and value to be recorded.
             The key can contain nested keys separated by '/'. For example, "obs/joint_pos" would add the given
-            value under ['obs']['joint_pos'] in the underlying dictionary in the recorded episode data.
+            value under ['obs']['policy'] in the underlying dictionary in the recorded episode data.
             The value can be a tensor or a nested dictionary of tensors. The shape of a tensor in the value
             is (env_ids, ...).
         """
@@ -203,9 +216,11 @@ class RecorderTerm(ManagerTermBase):
 class RecorderManager(ManagerBase):
     """Manager for recording data from recorder terms.
 
-    Exported episodes are written by an :class:`~isaaclab.utils.datasets.EpisodeWriter`: inline by default, or on
-    one background thread with :attr:`RecorderManagerBaseCfg.async_write`, in which case the export only decides the
-    file, reserves the demo name, snapshots the episode and queues it. Either way the files are the same.
+    Recorded steps are kept in pages of one pool per key (:class:`~isaaclab.utils.datasets.PagedEpisodeStore`), so
+    recording a batch costs one indexed copy per key, whatever the number of environments. Exported episodes are
+    written by an :class:`~isaaclab.utils.datasets.EpisodeWriter`: inline by default, or on one background thread
+    with :attr:`RecorderManagerBaseCfg.async_write`, in which case the export only decides the file, reserves the demo
+    name, gathers the episode into owned tensors and queues it. Either way the files are the same.
 
     The public methods may be called from several threads.
     """
@@ -233,16 +248,22 @@ class RecorderManager(ManagerBase):
 
         if not isinstance(cfg, RecorderManagerBaseCfg):
             raise TypeError("Configuration for the recorder manager is not of type RecorderManagerBaseCfg.")
+        self.cfg.dataset_export_mode = _check_settings(self.cfg)
 
         # guards the episodes and the export decisions; the counts have their own lock, taken by the writer thread
         self._lock = threading.RLock()
-        self._counts = _ExportCounts()
+        self._counts_lock = threading.Lock()
+        self._all_env_ids = np.arange(env.num_envs, dtype=np.int64)
         self._export_seconds = 0.0
 
+        # the recorded steps of every environment, in pages on the record device (or in CPU memory with offload)
+        self._store = PagedEpisodeStore(
+            env.num_envs, "cpu" if cfg.early_cpu_offload else env.device, pin_memory=cfg.early_cpu_offload
+        )
         # create episode data buffer indexed by environment id
         self._episodes: dict[int, EpisodeData] = dict()
         for env_id in range(env.num_envs):
-            self._episodes[env_id] = self._create_episode(env_id)
+            self._episodes[env_id] = PagedEpisode(self._store, env_id, self._lock)
 
         env_name = getattr(env.cfg, "env_name", None)
 
@@ -258,6 +279,9 @@ class RecorderManager(ManagerBase):
         # the episode metadata last merged into each file
         self._sent_env_args: dict[int, dict] = {}
 
+        self._exported_successful_episode_count = {}
+        self._exported_failed_episode_count = {}
+
         self._writer = EpisodeWriter(
             asynchronous=cfg.async_write,
             max_queue_episodes=cfg.async_queue_size,
@@ -265,6 +289,7 @@ class RecorderManager(ManagerBase):
         )
         # drains the writer and closes the files if the program ends without close()
         self._finalizer = weakref.finalize(self, _close_writer_and_files, self._writer, self._file_handlers())
+        writer_shutdown.register(self._finalizer, background=cfg.async_write)
 
     def __str__(self) -> str:
         """Returns: A string representation for recorder manager."""
@@ -298,7 +323,7 @@ class RecorderManager(ManagerBase):
 
     @property
     def exported_successful_episode_count(self, env_id=None) -> int:
-        """Number of successful episodes exported: written to their file, or skipped by the export mode.
+        """Number of successful episodes: written to their file, or skipped by the export mode.
 
         With :attr:`RecorderManagerBaseCfg.async_write` an episode is counted once the writer has written it; call
         :meth:`flush` to wait for that. An episode whose write failed is not counted.
@@ -309,15 +334,17 @@ class RecorderManager(ManagerBase):
         Returns:
             The number of successful episodes.
         """
-        if not hasattr(self, "_counts"):
+        if not hasattr(self, "_exported_successful_episode_count"):
             return 0
-        return self._counts.get(True, env_id)
+        with self._counts_lock:
+            if env_id is not None:
+                return self._exported_successful_episode_count.get(env_id, 0)
+            return sum(self._exported_successful_episode_count.values())
 
     @property
     def exported_failed_episode_count(self, env_id=None) -> int:
-        """Number of failed episodes exported: written to their file, or skipped by the export mode.
-
-        Counted like :attr:`exported_successful_episode_count`.
+        """Number of failed episodes: written to their file, or skipped by the export mode (counted as
+        :attr:`exported_successful_episode_count` is).
 
         Args:
             env_id: The environment id. Defaults to None, in which case all environments are considered.
@@ -325,9 +352,12 @@ class RecorderManager(ManagerBase):
         Returns:
             The number of failed episodes.
         """
-        if not hasattr(self, "_counts"):
+        if not hasattr(self, "_exported_failed_episode_count"):
             return 0
-        return self._counts.get(False, env_id)
+        with self._counts_lock:
+            if env_id is not None:
+                return self._exported_failed_episode_count.get(env_id, 0)
+            return sum(self._exported_failed_episode_count.values())
 
     @property
     def writer_statistics(self) -> WriterStatistics | None:
@@ -338,8 +368,17 @@ class RecorderManager(ManagerBase):
         return self._writer.statistics
 
     @property
+    def episode_memory(self) -> PoolStatistics | None:
+        """The memory of the recorded steps (pages in use and held, bytes), or None if the manager has no active
+        terms."""
+        if not hasattr(self, "_store"):
+            return None
+        with self._lock:
+            return self._store.statistics
+
+    @property
     def export_seconds(self) -> float:
-        """Seconds the callers spent in :meth:`export_episodes` (in asynchronous mode: snapshots and queueing)."""
+        """Seconds the callers spent in :meth:`export_episodes` (in asynchronous mode: gathering and queueing)."""
         return getattr(self, "_export_seconds", 0.0)
 
     """
@@ -360,11 +399,16 @@ class RecorderManager(ManagerBase):
         if len(self.active_terms) == 0:
             return {}
         with self._lock:
-            env_ids = _resolve_env_ids(env_ids, self._env.num_envs)
+            env_ids = self._resolve_env_ids(env_ids).tolist()
+
             for term in self._terms.values():
                 term.reset(env_ids=env_ids)
+
+            # the steps recorded go back to the pools
+            self._store.release(env_ids)
             for env_id in env_ids:
-                self._episodes[env_id] = self._create_episode(env_id)
+                self._episodes[env_id] = PagedEpisode(self._store, env_id, self._lock)
+
         # nothing to log here
         return {}
 
@@ -375,52 +419,46 @@ class RecorderManager(ManagerBase):
             env_id: The environment id.
 
         Returns:
-            The episode data for the given environment id (a new, empty one if it has none).
+            The episode data for the given environment id. While it is recorded, it shows every step recorded so far
+            (see :class:`~isaaclab.utils.datasets.PagedEpisode`).
         """
         if len(self.active_terms) == 0:
             return EpisodeData()
-        with self._lock:
-            episode = self._episodes.get(env_id)
-            if episode is None:
-                episode = self._episodes[env_id] = self._create_episode(env_id)
-            return episode
+        return self._episodes.get(env_id, EpisodeData())
 
     def add_to_episodes(self, key: str, value: torch.Tensor | dict, env_ids: Sequence[int] | slice | None = None):
         """Adds the given key-value pair to the episodes for the given environment ids.
 
-        Each environment's episode keeps its own copy of its row (on the CPU with
-        :attr:`RecorderManagerBaseCfg.early_cpu_offload`), so no episode holds memory of another. The value is
-        checked before anything is added: a bad value raises and leaves every episode as it was.
+        Each tensor is copied into the environments' pages with one indexed copy (to the CPU with
+        :attr:`RecorderManagerBaseCfg.early_cpu_offload`), whatever the number of environments. Every tensor of the
+        value is checked before anything is added: a bad value raises and leaves every episode as it was.
 
         Args:
             key: The key of the given value to be added to the episodes. The key can contain nested keys
-                separated by '/'. For example, "obs/joint_pos" would add the given value under ['obs']['joint_pos']
+                separated by '/'. For example, "obs/joint_pos" would add the given value under ['obs']['policy']
                 in the underlying dictionary in the episode data.
             value: The value to be added to the episodes. The value can be a tensor or a nested dictionary of tensors.
                 The shape of a tensor in the value is (env_ids, ...).
             env_ids: The environment ids. Defaults to None, in which case all environments are considered.
 
         Raises:
-            TypeError: If a value is neither a tensor nor a dict, or its dtype cannot be stored.
-            ValueError: If a tensor does not have one row per environment id, or does not match what the key
-                recorded before.
+            TypeError: If a value is neither a tensor nor a dict, is sparse, or has a dtype a file cannot store.
+            ValueError: If a key is malformed or used both as a key and as a group, or a tensor does not have one row
+                per environment id or does not match the row shape and dtype the key was recorded with.
         """
         # Do nothing if no active recorder terms are provided
         if len(self.active_terms) == 0:
             return
+
+        # a term that records nothing returns None
         if key is None or value is None:
             return
         with self._lock:
-            env_ids = _resolve_env_ids(env_ids, self._env.num_envs)
-            leaves = [(leaf_key, _warp_to_torch(leaf)) for leaf_key, leaf in _flatten(key, value)]
-            episodes = [self.get_episode(env_id) for env_id in env_ids]
+            env_ids = self._resolve_env_ids(env_ids)
+            leaves = list(_flatten(key, value))
+            self._store.check(leaves, env_ids)
             for leaf_key, batch in leaves:
-                self._check_batch(leaf_key, batch, env_ids, episodes)
-            for leaf_key, batch in leaves:
-                # one device-to-host copy of the batch with offload; then each episode gets an owned copy of its row
-                source = batch.to("cpu") if self.cfg.early_cpu_offload else batch
-                for row, episode in zip(source.unbind(0), episodes):
-                    episode.append_owned(leaf_key, row.clone())
+                self._store.add(leaf_key, batch, env_ids)
 
     def set_success_to_episodes(self, env_ids: Sequence[int] | slice | None, success_values: torch.Tensor):
         """Sets the task success values to the episodes for the given environment ids.
@@ -432,14 +470,15 @@ class RecorderManager(ManagerBase):
         # Do nothing if no active recorder terms are provided
         if len(self.active_terms) == 0:
             return
+
         with self._lock:
-            env_ids = _resolve_env_ids(env_ids, self._env.num_envs)
+            env_ids = self._resolve_env_ids(env_ids).tolist()
             if len(success_values) != len(env_ids):
                 raise ValueError(
                     f"success_values has {len(success_values)} entries but {len(env_ids)} environment ids were given."
                 )
             for value_index, env_id in enumerate(env_ids):
-                self.get_episode(env_id).success = success_values[value_index].item()
+                self._episodes[env_id].success = success_values[value_index].item()
 
     def record_pre_step(self) -> None:
         """Trigger recorder terms for pre-step functions."""
@@ -484,7 +523,8 @@ class RecorderManager(ManagerBase):
             return
 
         with self._lock:
-            env_ids = _resolve_env_ids(env_ids, self._env.num_envs)
+            env_ids = self._resolve_env_ids(env_ids).tolist()
+
             for term in self._terms.values():
                 key, value = term.record_pre_reset(env_ids)
                 self.add_to_episodes(key, value, env_ids)
@@ -492,9 +532,9 @@ class RecorderManager(ManagerBase):
             # Set task success values for the relevant episodes
             success_results = torch.zeros(len(env_ids), dtype=bool, device=self._env.device)
             # Check success indicator from termination terms
-            termination_manager = getattr(self._env, "termination_manager", None)
-            if termination_manager is not None and "success" in termination_manager.active_terms:
-                success_results |= termination_manager.get_term("success")[env_ids]
+            if hasattr(self._env, "termination_manager"):
+                if "success" in self._env.termination_manager.active_terms:
+                    success_results |= self._env.termination_manager.get_term("success")[env_ids]
             self.set_success_to_episodes(env_ids, success_results)
 
             if force_export_or_skip or (force_export_or_skip is None and self.cfg.export_in_record_pre_reset):
@@ -512,7 +552,7 @@ class RecorderManager(ManagerBase):
 
         # the terms get the ids as given, with None and slices as lists of ids
         if env_ids is None or isinstance(env_ids, slice):
-            env_ids = _resolve_env_ids(env_ids, self._env.num_envs)
+            env_ids = self._resolve_env_ids(env_ids).tolist()
 
         with self._lock:
             for term in self._terms.values():
@@ -542,9 +582,10 @@ class RecorderManager(ManagerBase):
         """Concludes and exports the episodes for the given environment ids.
 
         On the caller's thread this decides the target file of each episode (by export mode and success), reserves
-        its demo name, and hands an owned snapshot of it to the episode writer; with
-        :attr:`RecorderManagerBaseCfg.async_write` the writing happens on the writer thread, and this call blocks
-        only while the writer's queue is full. Each exported environment starts a new, empty episode.
+        the demo names (all of them before any episode is handed over), gathers each episode into owned tensors and
+        hands it to the episode writer; with :attr:`RecorderManagerBaseCfg.async_write` the writing happens on the
+        writer thread, and this call blocks only while the writer's queue is full. Each exported environment starts a
+        new, empty episode.
 
         Args:
             env_ids: The environment ids. Defaults to None, in which case
@@ -556,39 +597,39 @@ class RecorderManager(ManagerBase):
 
         Raises:
             RuntimeError: If the manager is closed.
-            ValueError: If ``demo_ids`` has the wrong length or repeats an id, or a demo of that name exists.
-            EpisodeWriteError: If the writer failed to write earlier episodes, or (synchronous) this export's episode;
-                the episode that failed in this call stays recorded.
+            ValueError: If ``demo_ids`` are not distinct non-negative integers, one per environment id, or a demo of
+                that name exists: then nothing is exported.
+            EpisodeWriteError: If episodes failed to be written since the last report (in synchronous mode: this
+                call's). The episodes of this call are handed over first: nothing else is lost.
         """
         # Do nothing if no active recorder terms are provided
         if len(self.active_terms) == 0:
             return
+
         start = time.perf_counter()
-        with self._lock:
+        with self._lock, writer_shutdown.deferred_termination():
             if self._closed:
                 raise RuntimeError(
                     "The recorder manager is closed: no more episodes can be exported to"
                     f" '{os.path.join(self.cfg.dataset_export_dir_path, self.cfg.dataset_filename)}'."
                 )
-            env_ids = _resolve_env_ids(env_ids, self._env.num_envs)
+            env_ids = self._resolve_env_ids(env_ids).tolist()
             demo_ids = _resolve_demo_ids(demo_ids, len(env_ids))
-            self._writer.raise_if_failed()
             try:
                 self._export(env_ids, demo_ids)
             finally:
                 self._export_seconds += time.perf_counter() - start
+        self._writer.raise_if_failed()
 
     def flush(self) -> None:
-        """Wait until every exported episode is written, then flush the dataset files.
+        """Wait until every exported episode is written (each is flushed to its file once written).
 
         Raises:
-            EpisodeWriteError: If the writer failed to write an episode.
+            EpisodeWriteError: If episodes failed to be written since the last report.
         """
         if len(self.active_terms) == 0 or self._closed:
             return
         self._writer.flush()
-        for file_handler in self._file_handlers():
-            file_handler.flush()
 
     def close(self):
         """Closes the recorder manager by exporting any remaining data to file as well as properly
@@ -614,9 +655,9 @@ class RecorderManager(ManagerBase):
                 try:
                     self._finalizer()
                 finally:
-                    file_path = os.path.join(self.cfg.dataset_export_dir_path, self.cfg.dataset_filename)
+                    writer_shutdown.release()
                     for term in self._terms.values():
-                        term.close(file_path)
+                        term.close(os.path.join(self.cfg.dataset_export_dir_path, self.cfg.dataset_filename))
 
     """
     Helper functions.
@@ -650,20 +691,14 @@ class RecorderManager(ManagerBase):
             self._term_names.append(term_name)
             self._terms[term_name] = term
 
-    def _create_episode(self, env_id: int) -> EpisodeData:
-        """The one place episodes are created, so that every episode gets the offload setting."""
-        episode = EpisodeData(early_cpu_offload=self.cfg.early_cpu_offload)
-        episode.env_id = env_id
-        return episode
-
     def _create_dataset_file_handler(self, filename: str, env_name: str | None) -> DatasetFileHandlerBase:
         cfg = self.cfg
-        threads = cfg.dataset_compression_threads or default_compression_threads(asynchronous=cfg.async_write)
-        check_compression(cfg.dataset_compression_codec, cfg.dataset_compression_level, threads)
         handler_type = cfg.dataset_file_handler_class_type
-        handler_cfg = cfg.dataset_file_handler_cfg
-        file_handler = handler_type() if handler_cfg is None else handler_type(handler_cfg)
+        file_handler = (
+            handler_type() if cfg.dataset_file_handler_cfg is None else handler_type(cfg.dataset_file_handler_cfg)
+        )
         if hasattr(file_handler, "configure_compression"):
+            threads = cfg.dataset_compression_threads or default_compression_threads(cfg.async_write)
             file_handler.configure_compression(cfg.dataset_compression_codec, cfg.dataset_compression_level, threads)
         file_handler.create(os.path.join(cfg.dataset_export_dir_path, filename), env_name=env_name)
         return file_handler
@@ -672,48 +707,55 @@ class RecorderManager(ManagerBase):
         handlers = [self._dataset_file_handler, self._failed_episode_dataset_file_handler]
         return [handler for handler in handlers if handler is not None]
 
-    def _check_batch(self, key: str, batch: Any, env_ids: list[int], episodes: list[EpisodeData]) -> None:
-        """Check a recorded batch against its environment ids and each episode's earlier steps."""
-        if not isinstance(batch, torch.Tensor):
-            raise TypeError(f"Recorded value for key '{key}' must be a torch.Tensor or a dict, got {type(batch)}.")
-        if batch.dim() == 0 or batch.shape[0] != len(env_ids):
-            raise ValueError(
-                f"Recorded value for key '{key}' must have one row per environment id: expected leading dimension"
-                f" {len(env_ids)} (env ids {env_ids}), got shape {tuple(batch.shape)}."
-            )
-        for episode in episodes:
-            episode.check_append(key, batch[0])
+    def _resolve_env_ids(self, env_ids: Any) -> np.ndarray:
+        """Environment ids as an int64 array (see :func:`_resolve_env_ids`); None resolves without work."""
+        if env_ids is None:
+            return self._all_env_ids
+        return _resolve_env_ids(env_ids, self._env.num_envs)
 
     def _export(self, env_ids: list[int], demo_ids: list[int] | None) -> None:
         """Hand each non-empty episode to the writer (or count it if the export mode skips it); start new ones."""
-        env_args = self._env_args_updates(env_ids)
+        # the target file and demo id of each episode to write, and every name reserved before anything is handed over
+        plan = []
         for index, env_id in enumerate(env_ids):
-            episode = self._episodes.get(env_id)
-            if episode is not None and not episode.is_empty():
-                succeeded = bool(episode.success)
-                target_dataset_file_handler = self._target_dataset_file_handler(succeeded)
-                if target_dataset_file_handler is None:
-                    self._counts.add(succeeded, env_id)
-                else:
-                    # Use corresponding demo_id if provided, otherwise None
-                    demo_id = demo_ids[index] if demo_ids is not None else None
-                    episode_name = target_dataset_file_handler.reserve_episode_name(demo_id)
-                    self._writer.submit(
-                        EpisodeWriteJob(
-                            file_handler=target_dataset_file_handler,
-                            episode=episode.snapshot(),
-                            demo_id=demo_id,
-                            episode_name=episode_name,
-                            dataset_compression=self.cfg.dataset_compression,
-                            env_args=env_args,
-                            on_written=self._counts.adder(succeeded, env_id),
-                        )
-                    )
-                    env_args = []
-            # Reset the episode buffer for the given environment after export
-            self._episodes[env_id] = self._create_episode(env_id)
+            episode = self._episodes[env_id]
+            if not episode.is_empty():
+                target = self._target_dataset_file_handler(bool(episode.success))
+                plan.append((env_id, target, demo_ids[index] if demo_ids is not None else None))
+        names = _reserve_names([(target, demo_id) for _, target, demo_id in plan if target is not None])
+        env_args = self._env_args_updates() if plan else []
+        for env_id, target, demo_id in plan:
+            episode = self._episodes[env_id]
+            succeeded = bool(episode.success)
+            if target is None:
+                self._count(succeeded, env_id)
+                continue
+            snapshot = episode.snapshot()
+            self._writer.submit(
+                EpisodeWriteJob(
+                    file_handler=target,
+                    episode=snapshot,
+                    demo_id=demo_id,
+                    episode_name=names.pop(0),
+                    dataset_compression=self.cfg.dataset_compression,
+                    env_args=env_args,
+                    nbytes=_tree_nbytes(snapshot.data),
+                    on_written=lambda succeeded=succeeded, env_id=env_id: self._count(succeeded, env_id),
+                )
+            )
+            env_args = []
         if env_args:
             self._writer.submit(EpisodeWriteJob(file_handler=env_args[0][0], episode=None, env_args=env_args))
+        # Reset the episode buffer for the given environment after export
+        self._store.release(env_ids)
+        for env_id in env_ids:
+            self._episodes[env_id] = PagedEpisode(self._store, env_id, self._lock)
+
+    def _count(self, succeeded: bool, env_id: int) -> None:
+        """Count an exported episode (on the writer's thread once it is written)."""
+        counts = self._exported_successful_episode_count if succeeded else self._exported_failed_episode_count
+        with self._counts_lock:
+            counts[env_id] = counts.get(env_id, 0) + 1
 
     def _target_dataset_file_handler(self, succeeded: bool) -> DatasetFileHandlerBase | None:
         mode = self.cfg.dataset_export_mode
@@ -723,11 +765,9 @@ class RecorderManager(ManagerBase):
             return self._dataset_file_handler if succeeded else self._failed_episode_dataset_file_handler
         return None
 
-    def _env_args_updates(self, env_ids: list[int]) -> list[tuple[DatasetFileHandlerBase, dict]]:
-        """The episode metadata to merge into each file before this export's episodes: into every file whenever an
-        exported episode is not empty, skipping files that already hold the same metadata."""
-        if not any(not self._episodes[env_id].is_empty() for env_id in env_ids if env_id in self._episodes):
-            return []
+    def _env_args_updates(self) -> list[tuple[DatasetFileHandlerBase, dict]]:
+        """The episode metadata to merge into each file before this export's episodes, skipping files that already
+        hold the same metadata."""
         ep_meta = self.get_ep_meta()
         updates = []
         for file_handler in self._file_handlers():
@@ -737,48 +777,103 @@ class RecorderManager(ManagerBase):
         return updates
 
 
-class _ExportCounts:
-    """Exported episodes per environment, succeeded and failed, counted from any thread."""
+def _check_settings(cfg: RecorderManagerBaseCfg) -> DatasetExportMode:
+    """Check the settings of a recorder configuration, so that a bad one fails when the recorder is built.
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counts: dict[bool, dict[int, int]] = {True: {}, False: {}}
+    Returns:
+        The export mode as a :class:`DatasetExportMode` (it may be given as its name or value, as from a YAML file).
 
-    def add(self, succeeded: bool, env_id: int) -> None:
-        with self._lock:
-            counts = self._counts[succeeded]
-            counts[env_id] = counts.get(env_id, 0) + 1
+    Raises:
+        TypeError: If a setting has the wrong type.
+        ValueError: If a setting is out of range.
+    """
+    for name in ("export_in_record_pre_reset", "export_in_close", "dataset_compression", "async_write"):
+        _check_type(cfg, name, (bool, np.bool_), "True or False")
+    _check_type(cfg, "early_cpu_offload", (bool, np.bool_), "True or False")
+    for name in ("async_queue_size", "async_queue_max_bytes"):
+        value = getattr(cfg, name)
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"RecorderManagerBaseCfg.{name} must be a positive integer, got {value!r}.")
+    _check_type(cfg, "dataset_export_dir_path", (str, os.PathLike), "a path")
+    if not isinstance(cfg.dataset_filename, str) or not cfg.dataset_filename:
+        raise ValueError(f"RecorderManagerBaseCfg.dataset_filename must be a file name, got {cfg.dataset_filename!r}.")
+    if not callable(cfg.dataset_file_handler_class_type):
+        raise TypeError(
+            "RecorderManagerBaseCfg.dataset_file_handler_class_type must be a dataset file handler class, got"
+            f" {cfg.dataset_file_handler_class_type!r}."
+        )
+    threads = cfg.dataset_compression_threads
+    check_compression(cfg.dataset_compression_codec, cfg.dataset_compression_level, 1 if threads is None else threads)
+    mode = cfg.dataset_export_mode
+    if isinstance(mode, str) and mode in DatasetExportMode.__members__:
+        return DatasetExportMode[mode]
+    if (
+        not isinstance(mode, (bool, np.bool_))
+        and isinstance(mode, (int, np.integer))
+        and mode in set(DatasetExportMode)
+    ):
+        return DatasetExportMode(int(mode))
+    raise ValueError(
+        f"RecorderManagerBaseCfg.dataset_export_mode must be a DatasetExportMode (or its name or value), got {mode!r};"
+        f" expected one of {', '.join(f'{m.name} ({m.value})' for m in DatasetExportMode)}."
+    )
 
-    def adder(self, succeeded: bool, env_id: int):
-        """A callable that counts one episode (for the writer to call once the episode is written)."""
-        return lambda: self.add(succeeded, env_id)
 
-    def get(self, succeeded: bool, env_id: int | None) -> int:
-        with self._lock:
-            counts = self._counts[succeeded]
-            return counts.get(env_id, 0) if env_id is not None else sum(counts.values())
+def _check_type(cfg: RecorderManagerBaseCfg, name: str, types: tuple[type, ...], expected: str) -> None:
+    value = getattr(cfg, name)
+    if not isinstance(value, types):
+        raise TypeError(f"RecorderManagerBaseCfg.{name} must be {expected}, got {value!r} ({type(value).__name__}).")
+
+
+def _reserve_names(items: list[tuple[DatasetFileHandlerBase, int | None]]) -> list[str | None]:
+    """Reserve the demo name of each ``(file handler, demo id)`` in its file, all or none.
+
+    Raises:
+        ValueError: If a name is taken; no name stays reserved then.
+    """
+    by_handler: dict[int, tuple[DatasetFileHandlerBase, list[int]]] = {}
+    for index, (handler, _) in enumerate(items):
+        by_handler.setdefault(id(handler), (handler, []))[1].append(index)
+    names: list[str | None] = [None] * len(items)
+    reserved = []
+    try:
+        for handler, indices in by_handler.values():
+            demo_ids = [items[index][1] for index in indices]
+            # a handler written against Isaac Lab's base class has no reservations: its episodes keep export order
+            reserve = getattr(handler, "reserve_episode_names", None)
+            if reserve is None:
+                continue
+            for index, name in zip(indices, reserve(demo_ids)):
+                names[index] = name
+            reserved.append((handler, demo_ids))
+    except ValueError:
+        for handler, demo_ids in reserved:
+            handler.release_episode_names(demo_ids)
+        raise
+    return names
 
 
 def _flatten(key: str, value: Any) -> Iterable[tuple[str, Any]]:
-    """Yield ``(key/sub_key, leaf)`` for every leaf of a (nested) dict value."""
+    """Yield ``(key/sub_key, leaf)`` for every leaf of a (nested) dict value, warp arrays as torch tensors."""
     if isinstance(value, dict):
         for sub_key, sub_value in value.items():
             yield from _flatten(f"{key}/{sub_key}", sub_value)
+    elif isinstance(value, wp.array):
+        yield key, wp.to_torch(value)
     else:
         yield key, value
 
 
-def _warp_to_torch(value: Any) -> Any:
-    """A warp array as a torch tensor; any other value as is."""
-    # a warp array can only exist once warp is imported, so warp is not imported here
-    wp = sys.modules.get("warp")
-    if wp is not None and isinstance(value, wp.array):
-        return wp.to_torch(value)
-    return value
+def _tree_nbytes(node: dict) -> int:
+    """The memory the tensors of a nested dict hold (data and bookkeeping)."""
+    return sum(
+        _tree_nbytes(value) if isinstance(value, dict) else value.nbytes + _TENSOR_OVERHEAD_BYTES
+        for value in node.values()
+    )
 
 
-def _resolve_env_ids(env_ids: Any, num_envs: int) -> list[int]:
-    """Environment ids as a list of ints, from every form the public methods accept.
+def _resolve_env_ids(env_ids: Any, num_envs: int) -> np.ndarray:
+    """Environment ids as an int64 array, from every form the public methods accept.
 
     Accepted: None (all), a slice, an int, a sequence (list, tuple, range) of ints, an integer tensor (any device)
     or numpy array, and a boolean mask (tensor, array or list) with one entry per environment.
@@ -789,46 +884,52 @@ def _resolve_env_ids(env_ids: Any, num_envs: int) -> list[int]:
         IndexError: If an id is outside ``[0, num_envs)``.
     """
     if env_ids is None:
-        return list(range(num_envs))
+        return np.arange(num_envs, dtype=np.int64)
     if isinstance(env_ids, slice):
-        return list(range(num_envs))[env_ids]
+        return np.arange(num_envs, dtype=np.int64)[env_ids]
     if isinstance(env_ids, torch.Tensor):
         env_ids = env_ids.detach().cpu().numpy()
     if isinstance(env_ids, (bool, np.bool_)):
         raise TypeError(f"env_ids must be environment indices or a boolean mask, got the bool {env_ids}.")
     if isinstance(env_ids, (int, np.integer)):
-        ids = [int(env_ids)]
+        ids = np.array([env_ids], dtype=np.int64)
     elif isinstance(env_ids, np.ndarray):
-        if env_ids.dtype == np.bool_:
-            ids = _mask_to_ids(env_ids, num_envs)
-        elif np.issubdtype(env_ids.dtype, np.integer):
-            ids = env_ids.reshape(-1).tolist()
-        else:
-            raise TypeError(f"env_ids must hold integers or booleans, got dtype {env_ids.dtype}.")
+        ids = _array_to_ids(env_ids, num_envs)
     elif isinstance(env_ids, Iterable) and not isinstance(env_ids, (str, bytes, dict)):
         items = [_scalar(item) for item in env_ids]
         if items and all(isinstance(item, (bool, np.bool_)) for item in items):
-            ids = _mask_to_ids(np.asarray(items, dtype=bool), num_envs)
+            ids = _array_to_ids(np.asarray(items, dtype=bool), num_envs)
         else:
             bad = [
-                item
-                for item in items
-                if isinstance(item, (bool, np.bool_, float)) or not isinstance(item, (int, np.integer))
+                item for item in items if isinstance(item, (bool, np.bool_)) or not isinstance(item, (int, np.integer))
             ]
             if bad:
                 raise TypeError(f"env_ids must be integers, got {bad[0]!r} ({type(bad[0]).__name__}) in {items}.")
-            ids = [int(item) for item in items]
+            ids = np.asarray(items, dtype=np.int64)
     else:
         raise TypeError(
             "env_ids must be None, a slice, an int, a sequence of ints, an integer tensor or array, or a boolean"
             f" mask; got {type(env_ids).__name__}."
         )
-    for env_id in ids:
-        if not 0 <= env_id < num_envs:
-            raise IndexError(f"Environment id {env_id} is out of range for {num_envs} environments.")
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"env_ids must not repeat an environment, got {ids}.")
+    outside = ids[(ids < 0) | (ids >= num_envs)]
+    if len(outside):
+        raise IndexError(f"Environment id {outside[0]} is out of range for {num_envs} environments.")
+    if len(np.unique(ids)) != len(ids):
+        raise ValueError(f"env_ids must not repeat an environment, got {ids.tolist()}.")
     return ids
+
+
+def _array_to_ids(array: np.ndarray, num_envs: int) -> np.ndarray:
+    """The ids of an integer array, or of the True entries of a boolean mask with one entry per environment."""
+    if array.dtype == np.bool_:
+        if array.shape != (num_envs,):
+            raise ValueError(
+                f"A boolean env_ids mask must have one entry per environment ({num_envs}), got shape {array.shape}."
+            )
+        return np.flatnonzero(array)
+    if not np.issubdtype(array.dtype, np.integer):
+        raise TypeError(f"env_ids must hold integers or booleans, got dtype {array.dtype}.")
+    return array.reshape(-1).astype(np.int64)
 
 
 def _scalar(item: Any) -> Any:
@@ -840,25 +941,27 @@ def _scalar(item: Any) -> Any:
     return item
 
 
-def _mask_to_ids(mask: np.ndarray, num_envs: int) -> list[int]:
-    if mask.shape != (num_envs,):
-        raise ValueError(
-            f"A boolean env_ids mask must have one entry per environment ({num_envs}), got shape {mask.shape}."
-        )
-    return np.flatnonzero(mask).tolist()
-
-
 def _resolve_demo_ids(demo_ids: Any, num_env_ids: int) -> list[int] | None:
     """Demo ids as a list of ints (tensors and arrays converted as ``tolist()`` does), checked against the env ids.
 
     Raises:
-        ValueError: If the count differs from the env ids', or an id repeats.
+        ValueError: If an id is not a non-negative integer, the count differs from the env ids', or an id repeats.
     """
     if demo_ids is None:
         return None
     if isinstance(demo_ids, (torch.Tensor, np.ndarray)):
         demo_ids = demo_ids.tolist()
+    if isinstance(demo_ids, (str, bytes)) or not isinstance(demo_ids, Iterable):
+        raise ValueError(f"demo_ids must be a sequence of non-negative integers, got {demo_ids!r}.")
     demo_ids = list(demo_ids)
+    bad = [
+        demo_id
+        for demo_id in demo_ids
+        if isinstance(demo_id, (bool, np.bool_)) or not isinstance(demo_id, (int, np.integer)) or demo_id < 0
+    ]
+    if bad:
+        raise ValueError(f"demo_ids must be non-negative integers (demos are named demo_<id>), got {bad[0]!r}.")
+    demo_ids = [int(demo_id) for demo_id in demo_ids]
     if len(demo_ids) != num_env_ids:
         raise ValueError(f"Length of demo_ids ({len(demo_ids)}) must match length of env_ids ({num_env_ids})")
     # Check for duplicate demo_ids
@@ -872,8 +975,8 @@ def _close_writer_and_files(writer: EpisodeWriter, file_handlers: list[DatasetFi
     """Drain and stop the writer, then close every file even if one fails; raise what was lost.
 
     Raises:
-        EpisodeWriteError: The background writer's error; or, if a file failed to close, an error chained to that
-            failure; either way with the number of episodes not written.
+        EpisodeWriteError: The writer's unreported failures; or, if a file failed to close, an error chained to that
+            failure, with the number of episodes not written.
     """
     writer_error = close_error = None
     try:

@@ -28,6 +28,7 @@ from tqdm import tqdm
 
 from isaaclab.envs import ManagerBasedRLMimicEnv
 from isaaclab.managers import DatasetExportMode
+
 from isaaclab_mimic.datagen.dataset_format import check_new_dataset, configure_dataset_format, dataset_output_path
 from isaaclab_mimic.datagen.generation import env_loop, setup_async_generation, setup_env_config
 

@@ -38,9 +38,11 @@ import torch
 from ray.exceptions import GetTimeoutError, RayActorError, RayError, RayTaskError
 from tqdm import tqdm
 
-import isaaclab_mimic.envs  # noqa: F401  (registers the Mimic tasks)
-import isaaclab_tasks  # noqa: F401  (registers the tasks)
 from isaaclab.utils.datasets import HDF5DatasetFileHandler
+
+import isaaclab_mimic.envs  # noqa: F401  (registers the Mimic tasks)
+
+import isaaclab_tasks  # noqa: F401  (registers the tasks)
 from isaaclab_tasks.utils import parse_env_cfg
 
 from .dataset_merge import FAILED_SUFFIX, merge_datasets, read_demo_names

@@ -24,9 +24,11 @@ from typing import Any
 
 import torch
 
-import isaaclab_mimic.envs  # noqa: F401  (registers the Mimic tasks)
-import isaaclab_tasks  # noqa: F401  (registers the tasks)
 from isaaclab.app import launch_simulation, scan
+
+import isaaclab_mimic.envs  # noqa: F401  (registers the Mimic tasks)
+
+import isaaclab_tasks  # noqa: F401  (registers the tasks)
 
 from . import generation
 from .dataset_generation import GenerationStop, generate_dataset

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from isaaclab.envs.mimic_env_cfg import DataGenConfig, MimicEnvCfg, SubTaskConfig
 from isaaclab.utils import configclass
+
 from isaaclab_tasks.manager_based.manipulation.stack.stack_env_cfg import (
     GripperCubeStackEnvCfg,
     GripperCubeStackVisuomotorEnvCfg,

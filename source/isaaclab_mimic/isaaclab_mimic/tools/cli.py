@@ -10,9 +10,11 @@ from typing import Any
 
 import gymnasium as gym
 
-import isaaclab_mimic.envs  # noqa: F401  (registers the Mimic tasks)
-import isaaclab_tasks  # noqa: F401  (registers the tasks)
 from isaaclab.envs.manager_based_env import resolve_device
+
+import isaaclab_mimic.envs  # noqa: F401  (registers the Mimic tasks)
+
+import isaaclab_tasks  # noqa: F401  (registers the tasks)
 from isaaclab_tasks.utils import parse_env_cfg
 
 

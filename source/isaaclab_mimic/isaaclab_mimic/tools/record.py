@@ -10,6 +10,7 @@ import torch
 from isaaclab.envs import ManagerBasedRLEnv, TerminationTermCfg
 from isaaclab.envs.mdp.recorders.recorders_cfg import ActionStateRecorderManagerCfg
 from isaaclab.managers import DatasetExportMode
+
 from isaaclab_tasks.manager_based.manipulation.stack.scripted_expert import ScriptedStackExpert
 from isaaclab_tasks.manager_based.manipulation.stack.stack_scene_cfg import StackSceneCfg
 

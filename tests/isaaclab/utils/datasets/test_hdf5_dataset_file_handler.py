@@ -104,17 +104,18 @@ def test_custom_demo_ids_do_not_advance_the_count_and_duplicates_raise(handler):
         handler.write_episode(make_episode(), demo_id=10)
     with pytest.raises(ValueError, match="demo_0"):
         handler.write_episode(make_episode(), demo_id=0)
-    assert handler.get_num_episodes() == 2
+    # as in Isaac Lab, the count is that of the running names (custom ids do not advance it)
+    assert handler.get_num_episodes() == 1
 
 
 def test_reserved_names_are_unique_and_written_by_write_episode(handler):
-    first = handler.reserve_episode_name()
-    second = handler.reserve_episode_name()
+    first = handler.reserve_episode_names([None])[0]
+    second = handler.reserve_episode_names([None])[0]
     assert (first, second) == ("demo_0", "demo_1")
     # reserving only reserves: nothing is in the file yet
     assert handler.get_episode_names() == [] and handler.get_num_episodes() == 0
     with pytest.raises(ValueError, match="demo_1"):
-        handler.reserve_episode_name(1)
+        handler.reserve_episode_names([1])[0]
     # a custom id may not take a name reserved for the running count either
     with pytest.raises(ValueError, match="demo_0"):
         handler.write_episode(make_episode(), demo_id=0)
@@ -125,24 +126,24 @@ def test_reserved_names_are_unique_and_written_by_write_episode(handler):
     handler.write_episode(make_episode())
     assert sorted(handler.get_episode_names()) == ["demo_0", "demo_1"]
     # custom ids: reserved once, written with write_episode, then taken for good
-    assert handler.reserve_episode_name(7) == "demo_7"
+    assert handler.reserve_episode_names([7])[0] == "demo_7"
     with pytest.raises(ValueError, match="demo_7"):
-        handler.reserve_episode_name(7)
+        handler.reserve_episode_names([7])[0]
     handler.write_episode(make_episode(), demo_id=7)
     with pytest.raises(ValueError, match="demo_7"):
-        handler.reserve_episode_name(7)
+        handler.reserve_episode_names([7])[0]
     with pytest.raises(ValueError, match="demo_1"):
-        handler.reserve_episode_name(1)
+        handler.reserve_episode_names([1])[0]
     # a write without a reservation is still an ordinary write, under the next running name
     handler.write_episode(make_episode())
     assert sorted(handler.get_episode_names()) == ["demo_0", "demo_1", "demo_2", "demo_7"]
-    assert handler.get_num_episodes() == 4 and handler.demo_count == 3
-    assert handler.reserve_episode_name() == "demo_3"
+    assert handler.get_num_episodes() == handler.demo_count == 3
+    assert handler.reserve_episode_names([None])[0] == "demo_3"
 
 
 def test_reserve_needs_an_open_file():
     with pytest.raises(RuntimeError, match="not initialized"):
-        HDF5DatasetFileHandler().reserve_episode_name()
+        HDF5DatasetFileHandler().reserve_episode_names([None])
 
 
 def test_add_env_args_merges(handler):
@@ -215,10 +216,10 @@ def test_open_append_continues_the_count(tmp_path, handler):
 
 
 def unstackable_episode() -> EpisodeData:
-    """An episode whose write fails: its steps cannot be stacked (appended past the record-time checks)."""
+    """An episode whose write fails: its steps cannot be stacked (added directly, without the recorder's checks)."""
     bad = EpisodeData()
-    bad.append_owned("actions", torch.zeros(2))
-    bad.append_owned("actions", torch.zeros(3))
+    bad.add("actions", torch.zeros(2))
+    bad.add("actions", torch.zeros(3))
     return bad
 
 
@@ -243,7 +244,7 @@ def _actions_of(path, name) -> np.ndarray:
 def test_failed_write_leaves_no_gap_in_the_running_names(tmp_path, handler, reserved):
     # writes A ok, B fails, C ok -> demo_0, demo_1 (C moves down into the name B would have had)
     if reserved:
-        assert [handler.reserve_episode_name() for _ in range(3)] == ["demo_0", "demo_1", "demo_2"]
+        assert [handler.reserve_episode_names([None])[0] for _ in range(3)] == ["demo_0", "demo_1", "demo_2"]
     handler.write_episode(make_episode(2))
     with pytest.raises(RuntimeError):
         handler.write_episode(unstackable_episode())
@@ -252,7 +253,7 @@ def test_failed_write_leaves_no_gap_in_the_running_names(tmp_path, handler, rese
     assert sorted(handler.get_episode_names()) == ["demo_0", "demo_1"]
     assert handler.get_num_episodes() == 2 and handler.demo_count == 2
     # the failed write gave its reservation up: the next name follows on without a hole
-    assert handler.reserve_episode_name() == "demo_2"
+    assert handler.reserve_episode_names([None])[0] == "demo_2"
     handler.write_episode(make_episode(4))
     handler.close()
     path = tmp_path / "dataset.hdf5"
@@ -266,12 +267,12 @@ def test_failed_write_leaves_no_gap_in_the_running_names(tmp_path, handler, rese
 
 
 def test_failed_write_with_a_reserved_custom_id_frees_the_id(handler):
-    assert handler.reserve_episode_name(9) == "demo_9"
+    assert handler.reserve_episode_names([9])[0] == "demo_9"
     with pytest.raises(RuntimeError):
         handler.write_episode(unstackable_episode(), demo_id=9)
     assert handler.get_num_episodes() == 0
     # the reservation is gone: the id can be reserved and written again
-    assert handler.reserve_episode_name(9) == "demo_9"
+    assert handler.reserve_episode_names([9])[0] == "demo_9"
     handler.write_episode(make_episode(), demo_id=9)
     assert handler.get_episode_names() == ["demo_9"] and handler.demo_count == 0
 

@@ -10,6 +10,9 @@ __all__ = [
     "EpisodeWriteJob",
     "EpisodeWriter",
     "HDF5DatasetFileHandler",
+    "PagedEpisode",
+    "PagedEpisodeStore",
+    "PoolStatistics",
     "WriterStatistics",
 ]
 
@@ -17,3 +20,4 @@ from .dataset_file_handler_base import DatasetFileHandlerBase
 from .episode_data import EpisodeData
 from .episode_writer import EpisodeWriteError, EpisodeWriteJob, EpisodeWriter, WriterStatistics
 from .hdf5_dataset_file_handler import HDF5DatasetFileHandler
+from .paged_episode_store import PagedEpisode, PagedEpisodeStore, PoolStatistics

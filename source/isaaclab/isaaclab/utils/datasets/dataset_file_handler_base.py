@@ -3,9 +3,15 @@
 #
 # SPDX-License-Identifier: BSD-3-Clause
 
+# Copyright (c) 2024-2025, The Isaac Lab Project Developers.
+# All rights reserved.
+#
+# SPDX-License-Identifier: BSD-3-Clause
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 
 from .episode_data import EpisodeData
 
@@ -53,17 +59,24 @@ class DatasetFileHandlerBase(ABC):
         """Get number of episodes in the file."""
         raise NotImplementedError
 
-    def reserve_episode_name(self, demo_id: int | None = None) -> str | None:
-        """Reserve the name of an episode that :meth:`write_episode` will write later (for asynchronous export).
+    def reserve_episode_names(self, demo_ids: Sequence[int | None]) -> list[str | None]:
+        """Reserve the names of episodes that :meth:`write_episode` writes later (used by asynchronous export).
 
-        A handler that reserves names checks, when the episode is exported, that the name is free, so that a name
-        clash is reported to the caller at once and not later by a background writer. Handlers that do not reserve
-        names return None; their episodes are written in export order, which gives the same names.
+        A handler that reserves names checks them when the episodes are exported, all or none, so that a name clash
+        is reported to the exporting caller and not later by a background writer. By default no name is reserved:
+        episodes are written in export order, which gives them the same names.
 
         Args:
-            demo_id: A custom demo index, or None for the next name of the running count.
+            demo_ids: For each episode, a custom demo index, or None for the next name of the running count.
 
         Returns:
-            The reserved name, or None.
+            The reserved names (None where none is reserved).
         """
-        return None
+        return [None] * len(demo_ids)
+
+    def release_episode_names(self, demo_ids: Sequence[int | None]) -> None:
+        """Give back names reserved with :meth:`reserve_episode_names` for episodes that will not be written.
+
+        Args:
+            demo_ids: The demo ids the names were reserved for.
+        """

@@ -5,46 +5,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
-
-SUPPORTED_DTYPES = frozenset(
-    {
-        torch.bool,
-        torch.uint8,
-        torch.int8,
-        torch.int16,
-        torch.int32,
-        torch.int64,
-        torch.float16,
-        torch.float32,
-        torch.float64,
-        torch.complex64,
-        torch.complex128,
-    }
-)
-"""Tensor dtypes an episode can hold: those with a numpy (and so an HDF5) counterpart."""
 
 
 class EpisodeData:
-    """Class to store episode data.
+    """Class to store episode data."""
 
-    While an episode is recorded, every leaf of :attr:`data` is a list of per-step tensors; :meth:`pre_export` stacks
-    each list into one tensor. Every appended tensor is checked against the key's earlier steps (same shape and
-    dtype, a dtype HDF5 can store, a key never both a tensor and a group), so that a bad record fails when it is
-    recorded, with the key, and not later at export.
-
-    With ``early_cpu_offload``, every appended tensor is stored as an owned CPU copy, so that device memory does not
-    grow with the episode's length.
-    """
-
-    def __init__(self, early_cpu_offload: bool = False) -> None:
-        """Initializes episode data class.
-
-        Args:
-            early_cpu_offload: Store every appended tensor as a CPU copy made when it is appended.
-        """
+    def __init__(self) -> None:
+        """Initializes episode data class."""
         self._data = {}
         self._next_action_index = 0
         self._next_state_index = 0
@@ -52,10 +20,6 @@ class EpisodeData:
         self._seed = None
         self._env_id = None
         self._success = None
-        self._early_cpu_offload = early_cpu_offload
-        self._nbytes = 0
-        # whether a stored tensor may be shared with its producer (appended with clone=False, or set through data)
-        self._holds_borrowed_tensors = False
 
     @property
     def data(self):
@@ -66,8 +30,6 @@ class EpisodeData:
     def data(self, data: dict):
         """Set the episode data."""
         self._data = data
-        self._nbytes = _tree_nbytes(data)
-        self._holds_borrowed_tensors = True
 
     @property
     def seed(self):
@@ -119,16 +81,6 @@ class EpisodeData:
         """Set the success value."""
         self._success = success
 
-    @property
-    def early_cpu_offload(self) -> bool:
-        """Whether appended tensors are stored as CPU copies."""
-        return self._early_cpu_offload
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes held by the episode's tensors."""
-        return self._nbytes
-
     def is_empty(self):
         """Check if the episode data is empty."""
         return not self._data
@@ -142,85 +94,24 @@ class EpisodeData:
         Args:
             key: The key name.
             value: The corresponding value of tensor type or of dict type.
-            clone: Whether to clone the tensor value before storing it in the episode data. With
-                ``early_cpu_offload`` the tensor is always copied to the CPU.
-
-        Raises:
-            TypeError: If a value is neither a tensor nor a dict, or its dtype cannot be stored.
-            ValueError: If a tensor does not match the shape or dtype of the key's earlier steps, or the key is
-                recorded both as a tensor and as a group. Nothing is added then.
+            clone: Whether to clone the tensor value before storing it in the episode data.
         """
-        leaves = list(_flatten(key, value))
-        for leaf_key, tensor in leaves:
-            self.check_append(leaf_key, tensor)
-        for leaf_key, tensor in leaves:
-            if self._early_cpu_offload:
-                stored = tensor.to("cpu", copy=True)
-            elif clone:
-                stored = tensor.clone()
-            else:
-                stored = tensor
-                self._holds_borrowed_tensors = True
-            self.append_owned(leaf_key, stored)
-
-    def check_append(self, key: str, tensor: torch.Tensor) -> None:
-        """Check that a tensor can be appended at a key, without appending it.
-
-        Args:
-            key: The key, nested with ``/``.
-            tensor: The tensor of one step.
-
-        Raises:
-            TypeError: If the value is not a tensor, or its dtype cannot be stored.
-            ValueError: If it does not match the shape or dtype of the key's earlier steps, or the key is (or is
-                inside) a group where a tensor is expected, or the other way round.
-        """
-        where = f"key '{key}'" + (f" of env {self._env_id}" if self._env_id is not None else "")
-        if not isinstance(tensor, torch.Tensor):
-            raise TypeError(f"Recorded value for {where} must be a torch.Tensor or a dict, got {type(tensor)}.")
-        if tensor.dtype not in SUPPORTED_DTYPES:
-            raise TypeError(
-                f"Recorded value for {where} has dtype {tensor.dtype}, which a dataset file cannot store;"
-                " convert it (for example to torch.float32) before recording."
-            )
-        *parents, leaf = key.split("/")
-        node = self._data
-        for depth, name in enumerate(parents):
-            node = node.get(name)
-            if node is None:
-                return
-            if not isinstance(node, dict):
-                raise ValueError(
-                    f"Cannot record {where}: '{'/'.join(parents[: depth + 1])}' is already recorded as a tensor,"
-                    " not a group."
-                )
-        steps = node.get(leaf)
-        if steps is None:
+        if isinstance(value, dict):
+            for sub_key, sub_value in value.items():
+                self.add(f"{key}/{sub_key}", sub_value, clone=clone)
             return
-        if isinstance(steps, dict):
-            raise ValueError(f"Cannot record {where} as a tensor: it is already recorded as a group of keys.")
-        if steps and (steps[0].shape != tensor.shape or steps[0].dtype != tensor.dtype):
-            raise ValueError(
-                f"Recorded value for {where} has shape {tuple(tensor.shape)} and dtype {tensor.dtype}, but earlier"
-                f" steps have shape {tuple(steps[0].shape)} and dtype {steps[0].dtype}."
-            )
 
-    def append_owned(self, key: str, tensor: torch.Tensor) -> None:
-        """Append a tensor the episode may keep as is: nothing else holds or writes its storage.
-
-        This is the recorder's path after it made the tensor itself; it does not check the tensor (see
-        :meth:`check_append`). Use :meth:`add` otherwise.
-
-        Args:
-            key: The key, nested with ``/``.
-            tensor: The tensor of one step.
-        """
-        *parents, leaf = key.split("/")
-        node = self._data
-        for name in parents:
-            node = node.setdefault(name, {})
-        node.setdefault(leaf, []).append(tensor)
-        self._nbytes += tensor.nbytes
+        stored = value.clone() if (clone and isinstance(value, torch.Tensor)) else value
+        sub_keys = key.split("/")
+        data = self._data
+        for sub_key in sub_keys[:-1]:
+            if sub_key not in data:
+                data[sub_key] = {}
+            data = data[sub_key]
+        # Accumulate in lists to avoid copying tensors on each append.
+        if sub_keys[-1] not in data:
+            data[sub_keys[-1]] = []
+        data[sub_keys[-1]].append(stored)
 
     def get_initial_state(self) -> torch.Tensor | None:
         """Get the initial state from the dataset."""
@@ -242,7 +133,7 @@ class EpisodeData:
         return action
 
     def get_state(self, state_index) -> dict | None:
-        """Get the state of the specified index from the dataset (each tensor keeps a leading dimension of one)."""
+        """Get the state of the specified index from the dataset."""
         if "states" not in self._data:
             return None
         return _index_nested(self._data["states"], state_index, keep_dim=True)
@@ -269,85 +160,32 @@ class EpisodeData:
 
     def pre_export(self):
         """Prepare data for export by converting lists to tensors."""
-        _stack_lists(self._data)
 
-    def snapshot(self) -> EpisodeData:
-        """Return a copy that shares no container, and no tensor anyone may still write to, with this episode.
+        def pre_export_helper(data):
+            for key, value in data.items():
+                if isinstance(value, list):
+                    data[key] = torch.stack(value)
+                elif isinstance(value, dict):
+                    pre_export_helper(value)
 
-        Tensors the episode made itself when they were appended are never written again, so the copy shares them;
-        tensors it borrowed (``clone=False``, or set through :attr:`data`) are cloned.
-        """
-        copy_tensor = _clone if self._holds_borrowed_tensors else _keep
-        snapshot = EpisodeData(early_cpu_offload=self._early_cpu_offload)
-        snapshot._data = _copy_tree(self._data, copy_tensor)
-        snapshot._seed = self._seed
-        snapshot._env_id = self._env_id
-        snapshot._success = self._success
-        snapshot._nbytes = self._nbytes
-        return snapshot
+        pre_export_helper(self._data)
 
 
-def _flatten(key: str, value: Any):
-    """Yield ``(key/sub_key, tensor)`` for every leaf of a (nested) dict value."""
-    if isinstance(value, dict):
-        for sub_key, sub_value in value.items():
-            yield from _flatten(f"{key}/{sub_key}", sub_value)
-    else:
-        yield key, value
+def _index_nested(data: dict | torch.Tensor, index: int, keep_dim: bool) -> dict | torch.Tensor | None:
+    """Select ``index`` along the first dimension of every tensor in a (nested) dict.
 
-
-def _index_nested(data: Any, index: int, keep_dim: bool) -> Any:
-    """Select ``index`` along the first dimension (or list position) of every leaf of a (nested) dict.
-
-    Returns None when the index is out of range for any leaf. With ``keep_dim`` the selection keeps a leading
-    dimension of size one.
+    Returns None when the index is out of range for any tensor. With ``keep_dim`` the selected
+    slice keeps a leading dimension of size one.
     """
     if isinstance(data, dict):
-        selected = {}
+        output = {}
         for key, value in data.items():
-            selected[key] = _index_nested(value, index, keep_dim)
-            if selected[key] is None:
+            output[key] = _index_nested(value, index, keep_dim)
+            if output[key] is None:
                 return None
-        return selected
-    if isinstance(data, (list, torch.Tensor)):
+        return output
+    if isinstance(data, torch.Tensor):
         if index >= len(data):
             return None
-        item = data[index]
-        return item.unsqueeze(0) if keep_dim else item
+        return data[index, None] if keep_dim else data[index]
     raise ValueError(f"Invalid data type: {type(data)}")
-
-
-def _stack_lists(node: dict) -> None:
-    for key, value in node.items():
-        if isinstance(value, list):
-            node[key] = torch.stack(value)
-        elif isinstance(value, dict):
-            _stack_lists(value)
-
-
-def _copy_tree(node: Any, copy_tensor) -> Any:
-    if isinstance(node, dict):
-        return {key: _copy_tree(value, copy_tensor) for key, value in node.items()}
-    if isinstance(node, list):
-        return [copy_tensor(tensor) for tensor in node]
-    if isinstance(node, torch.Tensor):
-        return copy_tensor(node)
-    return node
-
-
-def _tree_nbytes(node: Any) -> int:
-    if isinstance(node, dict):
-        return sum(_tree_nbytes(value) for value in node.values())
-    if isinstance(node, list):
-        return sum(_tree_nbytes(value) for value in node)
-    if isinstance(node, torch.Tensor):
-        return node.nbytes
-    return 0
-
-
-def _clone(tensor: torch.Tensor) -> torch.Tensor:
-    return tensor.clone()
-
-
-def _keep(tensor: torch.Tensor) -> torch.Tensor:
-    return tensor

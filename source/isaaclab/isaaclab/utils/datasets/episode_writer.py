@@ -3,22 +3,25 @@
 #
 # SPDX-License-Identifier: BSD-3-Clause
 
-"""Writing episode snapshots to dataset files, inline or on one background thread."""
+"""Writing exported episodes to dataset files, inline or on one background thread."""
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
+import os
 import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .chunk_compression import lower_thread_priority
-
 if TYPE_CHECKING:
     from .dataset_file_handler_base import DatasetFileHandlerBase
     from .episode_data import EpisodeData
+
+BACKGROUND_NICENESS = 10
+"""The nice value of the background writer thread and the threads it starts (the simulation loop keeps 0)."""
 
 
 class EpisodeWriteError(RuntimeError):
@@ -47,13 +50,11 @@ class EpisodeWriteJob:
     env_args: list[tuple[DatasetFileHandlerBase, dict]] = dataclasses.field(default_factory=list)
     """Environment arguments to merge into files' metadata before the episode is written."""
 
+    nbytes: int = 0
+    """The memory the snapshot holds (its tensors and their bookkeeping), for the queue's byte bound."""
+
     on_written: Callable[[], None] | None = None
     """Called on the writing thread once the episode is written and flushed."""
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes of tensor data in the snapshot."""
-        return self.episode.nbytes if self.episode is not None else 0
 
     @property
     def description(self) -> str:
@@ -64,11 +65,21 @@ class EpisodeWriteJob:
         return f"{name} (env {env_id})" + (f" of '{path}'" if path else "")
 
     def run(self) -> None:
-        """Merge the metadata, write the episode and flush the file."""
-        for file_handler, env_args in self.env_args:
-            file_handler.add_env_args(env_args)
-        if self.episode is not None:
-            self.file_handler.write_episode(self.episode, self.demo_id, self.dataset_compression)
+        """Merge the metadata, write the episode (its per-step lists stacked, as upstream hands episodes over) and
+        flush the file."""
+        handed_over = False
+        try:
+            for file_handler, env_args in self.env_args:
+                file_handler.add_env_args(env_args)
+            if self.episode is not None:
+                self.episode.pre_export()
+                handed_over = True
+                self.file_handler.write_episode(self.episode, self.demo_id, self.dataset_compression)
+        except BaseException:
+            # a name reserved for the episode is used up by its write, written or not; else it is given back here
+            if not handed_over and self.episode_name is not None:
+                self.file_handler.release_episode_names([self.demo_id])
+            raise
         self.file_handler.flush()
         if self.on_written is not None:
             self.on_written()
@@ -88,25 +99,25 @@ class WriterStatistics:
     """Episodes waiting or being written now."""
 
     bytes_queued: int = 0
-    """Tensor bytes of the episodes waiting or being written now."""
+    """Bytes held by the episodes waiting or being written now."""
 
     peak_queue_depth: int = 0
     """The most episodes that waited at once."""
 
     peak_queue_bytes: int = 0
-    """The most tensor bytes that waited at once."""
+    """The most bytes that waited at once."""
 
     episodes_written: int = 0
     """Episodes written and flushed to their file."""
 
     bytes_written: int = 0
-    """Tensor bytes of the episodes written."""
+    """Bytes of the episodes written."""
 
     episodes_failed: int = 0
     """Episodes whose write raised: they are not in the file."""
 
     write_seconds: float = 0.0
-    """Time spent writing (stacking, converting, compressing, HDF5 calls, flushing)."""
+    """Time spent writing (converting, compressing, HDF5 calls, flushing)."""
 
     submit_seconds: float = 0.0
     """Time the caller spent in :meth:`EpisodeWriter.submit` (in synchronous mode, the writing itself)."""
@@ -116,7 +127,7 @@ class WriterStatistics:
 
     @property
     def write_throughput_mb_s(self) -> float:
-        """Written tensor megabytes per second of writing."""
+        """Written megabytes per second of writing."""
         return self.bytes_written / 1e6 / self.write_seconds if self.write_seconds > 0 else 0.0
 
 
@@ -126,12 +137,11 @@ class EpisodeWriter:
     Both modes write through the same method, which times, counts and records failures. In asynchronous mode,
     :meth:`submit` puts the job on a queue bounded by episode count and by bytes, and returns; when the queue is full
     it blocks until there is room (back-pressure: nothing is ever dropped). One non-daemon thread writes the jobs. If
-    a write fails, the first error is re-raised, chained, in the caller at the next :meth:`submit`, :meth:`flush` or
-    :meth:`close`, with the number of episodes not written; the jobs queued behind it are still written. If the
-    program ends without :meth:`close`, the thread writes everything queued before the interpreter exits.
+    the program ends without :meth:`close`, the thread writes everything queued before the interpreter exits.
 
-    In synchronous mode, :meth:`submit` writes the job at once and raises :class:`EpisodeWriteError`, chained to the
-    write's error, if it fails.
+    A failed write never stops the writer: the episodes after it are written. Failures are reported once, by
+    :meth:`raise_if_failed` (which the recorder calls at the end of every export), :meth:`flush` and :meth:`close`, as
+    an :class:`EpisodeWriteError` chained to the first failure, with the number of episodes not written.
     """
 
     _POLL_SECONDS = 0.1
@@ -149,8 +159,8 @@ class EpisodeWriter:
         Args:
             asynchronous: Write on a background thread.
             max_queue_episodes: The most episodes waiting at once (at least 1).
-            max_queue_bytes: The most tensor bytes waiting at once; one larger episode is still taken when the queue
-                is empty.
+            max_queue_bytes: The most bytes waiting at once; one larger episode is still taken when the queue is
+                empty.
             name: The thread's name.
 
         Raises:
@@ -167,8 +177,10 @@ class EpisodeWriter:
         self._queue: collections.deque[EpisodeWriteJob] = collections.deque()
         self._condition = threading.Condition()
         self._closing = False
+        # the first failure not reported to the caller yet, its job, and how many episodes failed since
         self._error: BaseException | None = None
-        self._failed_job: str | None = None
+        self._failed_job = ""
+        self._unreported_failures = 0
         self._thread: threading.Thread | None = None
         if asynchronous:
             self._thread = threading.Thread(target=self._run, name=name, daemon=False)
@@ -188,27 +200,23 @@ class EpisodeWriter:
     def submit(self, job: EpisodeWriteJob) -> None:
         """Write the job, or queue it for the writer thread (blocking while the queue is full).
 
+        A failed write is not raised here: see :meth:`raise_if_failed`.
+
         Raises:
-            EpisodeWriteError: If an earlier background write failed (the job is not taken), or, in synchronous mode,
-                if this write failed (chained to its error).
             RuntimeError: If the writer is closed.
         """
         start = time.perf_counter()
         with self._condition:
-            self.raise_if_failed()
             if self._closing:
                 raise RuntimeError("The episode writer is closed: no more episodes can be exported.")
             if self._asynchronous and self._is_full_for(job):
                 while self._is_full_for(job):
                     self._condition.wait()
-                    self.raise_if_failed()
                 self._stats.blocked_seconds += time.perf_counter() - start
             self._enqueue(job)
         try:
             if not self._asynchronous:
-                error = self._write(job)
-                if error is not None:
-                    raise _write_error(error, job.description, not_written=1) from error
+                self._write(job)
         finally:
             with self._condition:
                 self._stats.submit_seconds += time.perf_counter() - start
@@ -217,18 +225,18 @@ class EpisodeWriter:
         """Wait until every submitted episode is written.
 
         Raises:
-            EpisodeWriteError: If a background write failed.
+            EpisodeWriteError: If writes failed since failures were last reported.
         """
         with self._condition:
             while self._queue and self._thread is not None and self._thread.is_alive():
                 self._condition.wait()
-            self.raise_if_failed()
+        self.raise_if_failed()
 
     def close(self) -> None:
-        """Write everything queued, stop the thread (no timeout) and raise any background write error. Idempotent.
+        """Write everything queued, stop the thread (no timeout) and report failed writes. Idempotent.
 
         Raises:
-            EpisodeWriteError: If a background write failed.
+            EpisodeWriteError: If writes failed since failures were last reported.
         """
         with self._condition:
             self._closing = True
@@ -238,16 +246,19 @@ class EpisodeWriter:
         self.raise_if_failed()
 
     def raise_if_failed(self) -> None:
-        """Raise the first background write error, if a write failed.
+        """Report the writes that failed since the last report (once).
 
         Raises:
-            EpisodeWriteError: Chained to the first error, with the number of episodes not written.
+            EpisodeWriteError: Chained to the first of them, with how many episodes were not written.
         """
         with self._condition:
-            if self._error is None:
-                return
-            not_written = self._stats.episodes_failed
-        raise _write_error(self._error, self._failed_job, not_written) from self._error
+            error, failed_job, count = self._error, self._failed_job, self._unreported_failures
+            self._error, self._unreported_failures = None, 0
+        if error is not None:
+            raise EpisodeWriteError(
+                f"The dataset writer failed: {count} episode(s) not written (first failure: {failed_job}:"
+                f" {type(error).__name__}: {error})."
+            ) from error
 
     """
     Helpers.
@@ -266,8 +277,8 @@ class EpisodeWriter:
             stats.peak_queue_bytes = max(stats.peak_queue_bytes, stats.bytes_queued)
         self._condition.notify_all()
 
-    def _write(self, job: EpisodeWriteJob) -> BaseException | None:
-        """Run a queued job, then count it as written or failed; returns its error, if any.
+    def _write(self, job: EpisodeWriteJob) -> None:
+        """Run a queued job, then count it as written or failed.
 
         This is the one path of both modes: inline in synchronous mode, on the writer thread otherwise.
         """
@@ -289,11 +300,10 @@ class EpisodeWriter:
                 stats.bytes_written += job.nbytes
             else:
                 stats.episodes_failed += job.episode is not None
-                if self._asynchronous and self._error is None:
-                    self._error = error
-                    self._failed_job = job.description
+                self._unreported_failures += job.episode is not None
+                if self._error is None:
+                    self._error, self._failed_job = error, job.description
             self._condition.notify_all()
-        return error
 
     def _is_full_for(self, job: EpisodeWriteJob) -> bool:
         if not self._queue:
@@ -321,9 +331,9 @@ class EpisodeWriter:
             self._write(job)
 
 
-def _write_error(error: BaseException, description: str, not_written: int) -> EpisodeWriteError:
-    """The error the caller sees when writes failed: how many episodes were not written, and the first failure."""
-    return EpisodeWriteError(
-        f"The dataset writer failed: {not_written} episode(s) not written (first failure: {description}:"
-        f" {type(error).__name__}: {error})."
-    )
+def lower_thread_priority() -> None:
+    """Lower the scheduling priority of the calling thread (Linux: its nice value, which threads it starts inherit),
+    so that the simulation loop gets a core first when the writer's threads compete with it; elsewhere, or if not
+    permitted, do nothing."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICENESS)

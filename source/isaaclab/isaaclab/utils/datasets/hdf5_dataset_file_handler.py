@@ -5,48 +5,57 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import torch
 
 from ..math import convert_quat
-from .chunk_compression import ChunkCompressor, check_compression, default_compression_threads
+from .chunk_compression import ChunkCompressor, check_compression, chunk_rows
 from .dataset_file_handler_base import DatasetFileHandlerBase
 from .episode_data import EpisodeData
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: the check for a file another process writes is skipped there
+    fcntl = None
 
 # Current dataset format version
 # Version 1: XYZW quaternion format (current)
 # Version 0 (or missing): Legacy WXYZ quaternion format
 DATASET_FORMAT_VERSION = 1
 
-GZIP_LEVEL = 2
-"""The default gzip level of every dataset when compression is on."""
-
 
 def convert_pose_quat_wxyz_to_xyzw(pose: np.ndarray) -> np.ndarray:
     """Convert pose quaternion from WXYZ format to XYZW format.
 
+    The pose is expected to have shape (..., 7) where the first 3 elements are position
+    and the last 4 elements are the quaternion.
+
     Args:
-        pose: Pose array with shape (..., 7): a position, then a quaternion in WXYZ format.
+        pose: Pose array with shape (..., 7) where quaternion is in WXYZ format.
 
     Returns:
-        Pose array with shape (..., 7) where the quaternion is in XYZW format.
+        Pose array with shape (..., 7) where quaternion is in XYZW format.
     """
-    return np.concatenate([pose[..., :3], convert_quat(pose[..., 3:7], to="xyzw")], axis=-1)
+    position = pose[..., :3]
+    quat_wxyz = pose[..., 3:7]
+    quat_xyzw = convert_quat(quat_wxyz, to="xyzw")
+    return np.concatenate([position, quat_xyzw], axis=-1)
 
 
 class HDF5DatasetFileHandler(DatasetFileHandlerBase):
     """HDF5 dataset file handler for storing and loading episode data.
 
-    The file stays open for the handler's life, and one lock guards every HDF5 call on it, so a background writer
-    thread and the caller can use the handler at the same time. Demo names are tracked in memory as well, so that
-    :meth:`reserve_episode_name` never waits for a write in progress. A demo is built in an anonymous group and
-    linked under ``/data`` only when complete: a reader, or a file left by a killed process, never sees a half-written
-    demo.
+    The file stays open for the handler's life, and one lock guards every HDF5 call on it, so that a background writer
+    thread and other threads can use the handler at once. A demo is built in an anonymous group and linked under
+    ``/data`` only when complete, so a reader, or a file left by a killed process, never sees a half-written demo.
+    Demo names can be reserved ahead of the write (:meth:`reserve_episode_names`), without waiting for a write in
+    progress.
     """
 
     def __init__(self):
@@ -55,18 +64,20 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
         self._hdf5_data_group = None
         self._demo_count = 0
         self._env_args = {}
+        self._file_path = None
         # every HDF5 call on the file holds this lock
         self._lock = threading.RLock()
-        # names of the demos in the file, and names reserved for demos not written yet (guarded by _names_lock)
+        # the demo names in the file and those reserved for demos not written yet; never waits for the file lock
         self._names_lock = threading.Lock()
         self._published_names: set[str] = set()
         self._reserved_names: set[str] = set()
         self._reserved_running_names = 0
-        # how datasets are compressed when dataset_compression is on (see configure_compression)
-        self._compression_codec = "gzip"
         # device and inode of the open file, to notice that it was deleted or replaced on disk
         self._file_identity = None
-        self._compressor = ChunkCompressor(GZIP_LEVEL, default_compression_threads(asynchronous=False))
+        # how datasets are compressed when dataset_compression is on (see configure_compression)
+        self._compression_codec = "gzip"
+        self._compression_level = 2
+        self._compressor = ChunkCompressor(self._compression_level, 1)
 
     def open(self, file_path: str, mode: str = "r"):
         """Open an existing dataset file.
@@ -83,14 +94,19 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
                 raise RuntimeError("HDF5 dataset file stream is already in use")
             if not os.path.isfile(file_path):
                 raise FileNotFoundError(f"Dataset file not found: '{file_path}'.")
+            if mode != "r":
+                _refuse_if_written_elsewhere(file_path)
             stream = h5py.File(file_path, mode)
             if "data" not in stream:
                 stream.close()
                 raise ValueError(f"'{file_path}' is not a dataset file: it has no '/data' group.")
             self._hdf5_file_stream = stream
             self._hdf5_data_group = stream["data"]
+            self._file_path = file_path
             self._file_identity = _file_identity(file_path)
-            self._reset_names(set(self._hdf5_data_group))
+            self._demo_count = len(self._hdf5_data_group)
+            with self._names_lock:
+                self._published_names = set(self._hdf5_data_group)
 
     def create(self, file_path: str, env_name: str | None = None):
         """Create a new dataset file (``.hdf5`` is appended if missing; parent directories are created).
@@ -98,6 +114,7 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
         Raises:
             RuntimeError: If the handler already has a file open.
             IsADirectoryError: If the path names a directory.
+            BlockingIOError: If another process has the file open for writing (the file is left untouched).
         """
         import h5py
 
@@ -111,7 +128,9 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
             dir_path = os.path.dirname(file_path)
             if dir_path:
                 os.makedirs(dir_path, exist_ok=True)
+            _refuse_if_written_elsewhere(file_path)
             self._hdf5_file_stream = h5py.File(file_path, "w")
+            self._file_path = file_path
             self._file_identity = _file_identity(file_path)
 
             # Set the dataset format version
@@ -120,7 +139,7 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
             # set up a data group in the file
             self._hdf5_data_group = self._hdf5_file_stream.create_group("data")
             self._hdf5_data_group.attrs["total"] = 0
-            self._reset_names(set())
+            self._demo_count = 0
 
             # set environment arguments
             # the environment type (we use gym environment type) is set to be compatible with robomimic
@@ -148,6 +167,7 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
 
     def set_env_name(self, env_name: str):
         """Set the environment name."""
+        self._raise_if_not_initialized()
         self.add_env_args({"env_name": env_name})
 
     def get_env_name(self) -> str | None:
@@ -164,8 +184,7 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
 
     def get_num_episodes(self) -> int:
         """Get number of episodes in the file."""
-        with self._names_lock:
-            return len(self._published_names)
+        return self._demo_count
 
     @property
     def demo_count(self) -> int:
@@ -175,38 +194,33 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
     @property
     def file_path(self) -> str | None:
         """The path of the open file, or None."""
-        with self._lock:
-            return None if self._hdf5_file_stream is None else self._hdf5_file_stream.filename
-
-    @property
-    def compression_codec(self) -> str:
-        """The codec of the datasets written with ``dataset_compression`` on: gzip, lzf or none."""
-        return self._compression_codec
+        return self._file_path if self._hdf5_file_stream is not None else None
 
     """
     Operations.
     """
 
-    def configure_compression(self, codec: str = "gzip", level: int = GZIP_LEVEL, threads: int | None = None):
-        """Choose how datasets are compressed when :meth:`write_episode` is called with ``dataset_compression``.
+    def configure_compression(self, codec: str = "gzip", level: int = 2, threads: int = 1):
+        """Choose how datasets are written when :meth:`write_episode` is called with ``dataset_compression``.
 
-        gzip chunks are deflated on a pool of ``threads`` threads and written with HDF5's direct chunk write; the
-        file is the same as HDF5's own gzip filter writes. lzf is compressed by HDF5 itself; none writes the data
-        as is.
+        Every dataset is chunked by whole rows (camera frames), about 256 KiB a chunk. gzip chunks are deflated
+        outside HDF5 (with ISA-L when the ``isal`` package is installed), on the writing thread and ``threads - 1``
+        pool threads, and stored with HDF5's standard deflate filter; lzf is compressed by HDF5; none writes the data
+        as is, unchunked.
 
         Args:
             codec: gzip, lzf or none.
             level: The gzip level, 0-9 (default 2, as Isaac Lab writes).
-            threads: The number of gzip compression threads. Defaults to None, in which case every core is used.
+            threads: The number of threads that deflate gzip chunks, the writing thread included.
 
         Raises:
             ValueError: If the codec is unknown, the level is out of range, or the thread count is not positive.
         """
-        threads = threads if threads is not None else default_compression_threads(asynchronous=False)
         check_compression(codec, level, threads)
         with self._lock:
             self._compressor.shutdown()
             self._compression_codec = codec
+            self._compression_level = level
             self._compressor = ChunkCompressor(level, threads)
 
     def get_format_version(self) -> int:
@@ -217,10 +231,16 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
         """
         with self._lock:
             self._raise_if_not_initialized()
-            return int(self._hdf5_file_stream.attrs.get("format_version", 0))
+            if "format_version" in self._hdf5_file_stream.attrs:
+                return int(self._hdf5_file_stream.attrs["format_version"])
+            return 0  # Legacy format
 
     def is_legacy_quaternion_format(self) -> bool:
-        """Check if the dataset uses the legacy WXYZ quaternion format (format version 0)."""
+        """Check if the dataset uses the legacy WXYZ quaternion format.
+
+        Returns:
+            True if the dataset uses WXYZ format (version 0), False if it uses XYZW format.
+        """
         return self.get_format_version() < DATASET_FORMAT_VERSION
 
     def load_episode(
@@ -237,62 +257,101 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
         Returns:
             The loaded episode data, or None if the episode doesn't exist.
         """
+        import h5py
+
         with self._lock:
             self._raise_if_not_initialized()
             if episode_name not in self._hdf5_data_group:
                 return None
+
+            # Auto-detect if conversion is needed
             if convert_legacy_quat is None:
                 convert_legacy_quat = self.is_legacy_quaternion_format()
-            h5_episode_group = self._hdf5_data_group[episode_name]
+
             episode = EpisodeData()
-            episode.data = _load_group(h5_episode_group, device, convert_legacy_quat)
+            h5_episode_group = self._hdf5_data_group[episode_name]
+
+            def load_dataset_helper(group, path=""):
+                """Helper method to load dataset that contains recursive dict objects."""
+                data = {}
+                for key in group:
+                    current_path = f"{path}/{key}" if path else key
+                    if isinstance(group[key], h5py.Group):
+                        data[key] = load_dataset_helper(group[key], current_path)
+                    else:
+                        # Converting group[key] to numpy array greatly improves the performance
+                        # when converting to torch tensor
+                        np_data = np.array(group[key])
+
+                        # Convert legacy quaternions if needed
+                        if convert_legacy_quat and key == "root_pose" and np_data.shape[-1] == 7:
+                            np_data = convert_pose_quat_wxyz_to_xyzw(np_data)
+
+                        data[key] = torch.tensor(np_data, device=device)
+                return data
+
+            episode.data = load_dataset_helper(h5_episode_group)
+
             if "seed" in h5_episode_group.attrs:
                 episode.seed = h5_episode_group.attrs["seed"]
+
             if "success" in h5_episode_group.attrs:
                 episode.success = h5_episode_group.attrs["success"]
+
             episode.env_id = self.get_env_name()
+
             return episode
 
-    def reserve_episode_name(self, demo_id: int | None = None) -> str:
-        """Reserve the name of an episode that :meth:`write_episode` will write later.
+    def reserve_episode_names(self, demo_ids: Sequence[int | None]) -> list[str]:
+        """Reserve the names of episodes that :meth:`write_episode` writes later, all or none.
 
         Names of the running count are given out in order; if a write fails, the later ones move down by one, so
-        that the demos in the file are numbered without gaps. A custom ``demo_id`` does not advance the count.
+        that the demos in the file are numbered without gaps. A custom demo id does not advance the count. This
+        never waits for a write in progress.
 
         Args:
-            demo_id: A custom demo index, or None for the next name of the running count.
+            demo_ids: For each episode, a custom demo index, or None for the next name of the running count.
 
         Returns:
-            The name the episode is expected to get.
+            The name each episode is expected to get.
 
         Raises:
             RuntimeError: If no file is open.
-            ValueError: If a demo of that name exists or is reserved.
+            ValueError: If a name is taken (written, or reserved): then nothing is reserved.
         """
         self._raise_if_not_initialized()
         with self._names_lock:
-            if demo_id is None:
-                name = f"demo_{self._demo_count + self._reserved_running_names}"
-            else:
-                name = f"demo_{demo_id}"
-            if name in self._published_names or name in self._reserved_names or self._is_reserved_running(name):
-                raise ValueError(f"Episode group '{name}' already exists in the dataset '{self.file_path}'")
-            if demo_id is None:
-                self._reserved_running_names += 1
-            else:
-                self._reserved_names.add(name)
-            return name
+            names = []
+            running = self._reserved_running_names
+            for demo_id in demo_ids:
+                name = f"demo_{self._demo_count + running if demo_id is None else demo_id}"
+                running += demo_id is None
+                if name in names or self._is_taken(name, running_names=running - (demo_id is None)):
+                    raise ValueError(f"Episode group '{name}' already exists in the dataset '{self._file_path}'")
+                names.append(name)
+            self._reserved_running_names = running
+            self._reserved_names.update(name for name, demo_id in zip(names, demo_ids) if demo_id is not None)
+            return names
 
-    def write_episode(self, episode: EpisodeData, demo_id: int | None = None, dataset_compression: bool = True):
-        """Add an episode to the dataset, and publish it under ``/data`` once complete.
-
-        The episode takes a name reserved for it with :meth:`reserve_episode_name`, if any. The caller decides when
-        to :meth:`flush`.
+    def release_episode_names(self, demo_ids: Sequence[int | None]) -> None:
+        """Give back names reserved with :meth:`reserve_episode_names` for episodes that will not be written.
 
         Args:
-            episode: The episode data to add (its per-step lists are stacked in place).
+            demo_ids: The demo ids the names were reserved for (None for a name of the running count).
+        """
+        with self._names_lock:
+            for demo_id in demo_ids:
+                self._release(demo_id, reserved=True)
+
+    def write_episode(self, episode: EpisodeData, demo_id: int | None = None, dataset_compression: bool = True):
+        """Add an episode to the dataset, and publish it under ``/data`` once it is complete.
+
+        The caller decides when to :meth:`flush`.
+
+        Args:
+            episode: The episode data to add.
             demo_id: Custom index for the episode. If None, uses default index.
-            dataset_compression: Compress every dataset with gzip.
+            dataset_compression: Compress every dataset (see :meth:`configure_compression`).
 
         Raises:
             ValueError: If a demo of that name exists.
@@ -302,20 +361,25 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
             return
         with self._lock:
             with self._names_lock:
-                name = f"demo_{self._demo_count if demo_id is None else demo_id}"
-                reserved = self._reserved_running_names > 0 if demo_id is None else name in self._reserved_names
-                if name in self._published_names or (not reserved and self._is_reserved(name)):
-                    raise ValueError(f"Episode group '{name}' already exists in the dataset '{self.file_path}'")
+                episode_group_name = f"demo_{self._demo_count if demo_id is None else demo_id}"
+                if demo_id is None:
+                    reserved = self._reserved_running_names > 0
+                    taken = not reserved and self._is_taken(episode_group_name, self._reserved_running_names)
+                else:
+                    reserved = episode_group_name in self._reserved_names
+                    taken = not reserved and self._is_taken(episode_group_name, self._reserved_running_names)
+                if taken or episode_group_name in self._published_names:
+                    raise ValueError(f"Episode group '{episode_group_name}' already exists in the dataset")
             try:
-                self._write_and_publish(name, episode, dataset_compression)
+                self._write_and_publish(episode_group_name, episode, dataset_compression)
             except BaseException:
-                # the demo is not in the file: its reservation is given up, and later running names move down
+                # the demo is not in the file: its name is free again (a running name goes to the next episode)
                 with self._names_lock:
-                    self._release(name, demo_id, reserved)
+                    self._release(demo_id, reserved)
                 raise
             with self._names_lock:
-                self._release(name, demo_id, reserved)
-                self._published_names.add(name)
+                self._release(demo_id, reserved)
+                self._published_names.add(episode_group_name)
                 # custom demo ids do not advance the default naming sequence
                 if demo_id is None:
                     self._demo_count += 1
@@ -330,10 +394,9 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
         with self._lock:
             self._raise_if_not_initialized()
             self._hdf5_file_stream.flush()
-            path = self._hdf5_file_stream.filename
-            if self._file_identity is not None and _file_identity(path) != self._file_identity:
+            if self._file_identity is not None and _file_identity(self._file_path) != self._file_identity:
                 raise FileNotFoundError(
-                    f"The dataset file '{path}' was deleted or replaced while it was being written: the"
+                    f"The dataset file '{self._file_path}' was deleted or replaced while it was being written: the"
                     f" {len(self._published_names)} demo(s) written to it are lost when it closes."
                 )
 
@@ -355,58 +418,76 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
             raise RuntimeError("HDF5 dataset file stream is not initialized")
 
     def _write_and_publish(self, name: str, episode: EpisodeData, dataset_compression: bool) -> None:
-        """Write the episode into an anonymous group, then link it as ``/data/<name>`` and count its samples."""
-        episode.pre_export()
+        """Write the episode into an anonymous group, then link it as ``/data/<name>`` and count its samples.
+
+        gzip chunks are compressed before the file lock is taken; the HDF5 calls then run in one locked section.
+        """
         arrays = _to_numpy(episode.data)
-        num_samples = len(arrays.get("actions", ()))
-        h5_episode_group = self._hdf5_file_stream.create_group(None)
-        h5_episode_group.attrs["num_samples"] = num_samples
-        if episode.seed is not None:
-            h5_episode_group.attrs["seed"] = episode.seed
-        if episode.success is not None:
-            h5_episode_group.attrs["success"] = episode.success
         codec = self._compression_codec if dataset_compression else "none"
-        self._write_group(h5_episode_group, arrays, codec)
-        self._hdf5_data_group[name] = h5_episode_group
-        self._hdf5_data_group.attrs["total"] += num_samples
+        compressed = []
+        if codec == "gzip":
+            compressed = self._compressor.compress([array for _, array in _leaves(arrays) if _is_chunked(array)])
+        num_samples = len(arrays.get("actions", ()))
+        with self._lock:
+            h5_episode_group = self._hdf5_file_stream.create_group(None)
+            h5_episode_group.attrs["num_samples"] = num_samples
+            if episode.seed is not None:
+                h5_episode_group.attrs["seed"] = episode.seed
+            if episode.success is not None:
+                h5_episode_group.attrs["success"] = episode.success
+            self._write_group(h5_episode_group, arrays, codec, iter(compressed), name, "")
+            self._hdf5_data_group[name] = h5_episode_group
+            self._hdf5_data_group.attrs["total"] += num_samples
 
-    def _write_group(self, group, arrays: dict, codec: str) -> None:
-        for key, value in arrays.items():
-            if isinstance(value, dict):
-                self._write_group(group.create_group(key), value, codec)
-            elif codec == "gzip":
-                self._compressor.create_dataset(group, key, value, self._lock)
-            else:
-                group.create_dataset(key, data=value, compression="lzf" if codec == "lzf" else None)
+    def _write_group(
+        self, group, arrays: dict, codec: str, compressed: Iterable[list[bytes]], name: str, prefix: str
+    ) -> None:
+        for key, array in arrays.items():
+            if isinstance(array, dict):
+                self._write_group(group.create_group(key), array, codec, compressed, name, f"{prefix}{key}/")
+                continue
+            try:
+                if codec == "none" or not _is_chunked(array):
+                    group.create_dataset(key, data=array)
+                    continue
+                chunks = (chunk_rows(array), *array.shape[1:])
+                if codec == "lzf":
+                    group.create_dataset(key, data=array, chunks=chunks, compression="lzf")
+                    continue
+                dataset = group.create_dataset(
+                    key,
+                    shape=array.shape,
+                    dtype=array.dtype,
+                    chunks=chunks,
+                    compression="gzip",
+                    compression_opts=self._compression_level,
+                )
+                for index, data in enumerate(next(compressed)):
+                    dataset.id.write_direct_chunk((index * chunks[0],) + (0,) * (array.ndim - 1), data)
+            except Exception as error:
+                raise RuntimeError(
+                    f"Writing '{prefix}{key}' of {name} to '{self._file_path}' failed: {type(error).__name__}: {error}"
+                ) from error
 
-    def _reset_names(self, published: set[str]) -> None:
-        with self._names_lock:
-            self._published_names = published
-            self._reserved_names = set()
-            self._reserved_running_names = 0
-            self._demo_count = len(published)
+    def _is_taken(self, name: str, running_names: int) -> bool:
+        """Whether a name is written or reserved (call with the names lock held)."""
+        first = self._demo_count
+        running = {f"demo_{index}" for index in range(first, first + running_names)}
+        return name in self._published_names or name in self._reserved_names or name in running
 
-    def _release(self, name: str, demo_id: int | None, reserved: bool) -> None:
-        """Give up the reservation a write took (call with the names lock held)."""
+    def _release(self, demo_id: int | None, reserved: bool) -> None:
+        """Give up a reservation (call with the names lock held)."""
         if reserved and demo_id is None:
             self._reserved_running_names -= 1
         elif reserved:
-            self._reserved_names.discard(name)
-
-    def _is_reserved_running(self, name: str) -> bool:
-        """Whether a name is one of the running-count names reserved but not written yet."""
-        first = self._demo_count
-        return any(name == f"demo_{index}" for index in range(first, first + self._reserved_running_names))
-
-    def _is_reserved(self, name: str) -> bool:
-        return name in self._reserved_names or self._is_reserved_running(name)
+            self._reserved_names.discard(f"demo_{demo_id}")
 
     @staticmethod
     def convert_dataset_to_xyzw(input_path: str, output_path: str | None = None) -> str:
         """Convert a legacy dataset from WXYZ to XYZW quaternion format.
 
-        Reads a dataset file, converts every ``root_pose`` quaternion from the legacy WXYZ format to XYZW, and
-        writes the result to a new file.
+        This method reads a dataset file, converts all quaternions from the legacy WXYZ format
+        to the current XYZW format, and writes the result to a new file.
 
         Args:
             input_path: Path to the input dataset file (legacy WXYZ format).
@@ -423,30 +504,70 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
 
         if not os.path.exists(input_path):
             raise FileNotFoundError(f"Input dataset file not found: {input_path}")
+
+        # Generate output path if not provided
         if output_path is None:
             base, ext = os.path.splitext(input_path)
             output_path = f"{base}_xyzw{ext}"
 
-        def copy_converted(src_group, dst_group):
+        def convert_group_quaternions(src_group, dst_group):
+            """Recursively copy and convert quaternions in groups."""
+            # Copy attributes
             for attr_name, attr_value in src_group.attrs.items():
                 dst_group.attrs[attr_name] = attr_value
-            for key, item in src_group.items():
-                if isinstance(item, h5py.Group):
-                    copy_converted(item, dst_group.create_group(key))
-                    continue
-                data = np.array(item)
-                if key == "root_pose" and data.shape[-1] == 7:
-                    data = convert_pose_quat_wxyz_to_xyzw(data)
-                dst_group.create_dataset(key, data=data, compression=item.compression)
+
+            # Process items
+            for key in src_group:
+                if isinstance(src_group[key], h5py.Group):
+                    # Recursively handle groups
+                    dst_subgroup = dst_group.create_group(key)
+                    convert_group_quaternions(src_group[key], dst_subgroup)
+                else:
+                    # Handle datasets
+                    data = np.array(src_group[key])
+
+                    # Convert root_pose quaternions
+                    if key == "root_pose" and data.shape[-1] == 7:
+                        data = convert_pose_quat_wxyz_to_xyzw(data)
+
+                    # Preserve compression settings if possible
+                    compression = src_group[key].compression
+                    dst_group.create_dataset(key, data=data, compression=compression)
 
         with h5py.File(input_path, "r") as src_file:
-            version = src_file.attrs.get("format_version", 0)
-            if version >= DATASET_FORMAT_VERSION:
-                raise ValueError(f"Dataset is already in XYZW format (version {version})")
+            # Check if already converted
+            if "format_version" in src_file.attrs and src_file.attrs["format_version"] >= DATASET_FORMAT_VERSION:
+                raise ValueError(f"Dataset is already in XYZW format (version {src_file.attrs['format_version']})")
+
             with h5py.File(output_path, "w") as dst_file:
-                copy_converted(src_file, dst_file)
+                # Set the new format version
                 dst_file.attrs["format_version"] = DATASET_FORMAT_VERSION
+
+                # Copy and convert all data
+                convert_group_quaternions(src_file, dst_file)
+
         return output_path
+
+
+def _refuse_if_written_elsewhere(file_path: str) -> None:
+    """Raise, without touching the file, if another process has it open for writing (and so holds HDF5's lock).
+
+    Raises:
+        BlockingIOError: If the file is locked by another process.
+    """
+    if fcntl is None or not os.path.isfile(file_path):
+        return
+    descriptor = os.open(file_path, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise BlockingIOError(
+            errno.EWOULDBLOCK,
+            f"The dataset file '{file_path}' is open for writing in another process; it was left as it is. Choose"
+            " another file, or stop that process first.",
+        ) from None
+    finally:
+        os.close(descriptor)
 
 
 def _file_identity(path: str) -> tuple[int, int] | None:
@@ -459,29 +580,29 @@ def _file_identity(path: str) -> tuple[int, int] | None:
 
 
 def _to_numpy(node: dict) -> dict:
-    """The (nested) dict of tensors as numpy arrays."""
+    """The (nested) dict of tensors (or per-step lists of them, stacked here) as C-contiguous numpy arrays."""
     converted = {}
     for key, value in node.items():
         if isinstance(value, dict):
             converted[key] = _to_numpy(value)
-        elif isinstance(value, torch.Tensor):
-            converted[key] = value.detach().cpu().numpy()
-        else:
-            converted[key] = np.asarray(value)
+            continue
+        if isinstance(value, list):
+            value = torch.stack(value)
+        if isinstance(value, torch.Tensor):
+            value = value.detach().cpu().numpy()
+        converted[key] = np.ascontiguousarray(value)
     return converted
 
 
-def _load_group(group, device: str, convert_legacy_quat: bool) -> dict:
-    import h5py
+def _leaves(node: dict):
+    """``(key, array)`` for every array of a nested dict, depth first in insertion order."""
+    for key, value in node.items():
+        if isinstance(value, dict):
+            yield from _leaves(value)
+        else:
+            yield key, value
 
-    data = {}
-    for key, item in group.items():
-        if isinstance(item, h5py.Group):
-            data[key] = _load_group(item, device, convert_legacy_quat)
-            continue
-        # reading into numpy first is much faster than building the tensor from the HDF5 dataset
-        np_data = np.array(item)
-        if convert_legacy_quat and key == "root_pose" and np_data.shape[-1] == 7:
-            np_data = convert_pose_quat_wxyz_to_xyzw(np_data)
-        data[key] = torch.tensor(np_data, device=device)
-    return data
+
+def _is_chunked(array: np.ndarray) -> bool:
+    """Whether a dataset is stored in chunks (and compressed): every one with rows, not a scalar or empty one."""
+    return array.ndim > 0 and array.size > 0
