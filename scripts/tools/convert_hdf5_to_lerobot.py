@@ -93,7 +93,7 @@ def main() -> int:
         total = sum(source.get_num_episodes() for source in sources)
         with tqdm(total=total, unit="demo", desc="Converting") as progress:
             for source in sources:
-                for name in source.get_episode_names():
+                for name in sorted(source.get_episode_names(), key=_demo_order):
                     handler.write_episode(source.load_episode(name, "cpu"))
                     progress.update()
     finally:
@@ -108,6 +108,12 @@ def _open(path: str) -> HDF5DatasetFileHandler:
     source = HDF5DatasetFileHandler()
     source.open(path)
     return source
+
+
+def _demo_order(name: str) -> tuple[int, str]:
+    """Demos in the order of their number (demo_2 before demo_10), other names after them."""
+    number = name.rsplit("_", 1)[-1]
+    return (int(number), name) if number.isdigit() else (sys.maxsize, name)
 
 
 def _read_env_args(path: str) -> dict:

@@ -41,11 +41,15 @@ def convert(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def hdf5_files(tmp_path_factory) -> list[Path]:
-    """Two HDF5 datasets of 2 and 1 demos."""
+    """Two HDF5 datasets of 11 and 1 demos."""
     folder = tmp_path_factory.mktemp("hdf5")
-    write_hdf5(folder / "a.hdf5", 0, [14, 9])
-    write_hdf5(folder / "b.hdf5", 2, [11])
+    write_hdf5(folder / "a.hdf5", 0, LENGTHS_A)
+    write_hdf5(folder / "b.hdf5", len(LENGTHS_A), [11])
     return [folder / "a.hdf5", folder / "b.hdf5"]
+
+
+LENGTHS_A = [14, 9, 5, 6, 5, 6, 5, 6, 5, 6, 7]
+"""More than 10 demos: demo_10 comes after demo_9 (not after demo_1)."""
 
 
 def test_files_become_one_dataset(tmp_path, hdf5_files):
@@ -55,8 +59,8 @@ def test_files_become_one_dataset(tmp_path, hdf5_files):
     assert result.returncode == 0, result.stderr
     assert "Converting" in result.stderr  # the progress bar
     reader = open_dataset(output)
-    assert reader.get_num_episodes() == 3
-    for index, length in enumerate([14, 9, 11]):
+    assert reader.get_num_episodes() == len(LENGTHS_A) + 1
+    for index, length in enumerate([*LENGTHS_A, 11]):
         assert_episode_matches(reader.load_episode(f"demo_{index}"), episode_arrays(index, length))
     info = json.loads((output / "meta/info.json").read_text())
     assert info["fps"] == 20
