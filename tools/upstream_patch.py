@@ -67,9 +67,9 @@ PATCH_FILES: tuple[str, ...] = (
     "source/isaaclab_mimic/isaaclab_mimic/datagen/distributed_generation.py",
     "source/isaaclab_mimic/isaaclab_mimic/datagen/distributed_summary.py",
     "source/isaaclab_mimic/isaaclab_mimic/datagen/generation_worker.py",
-    "source/isaaclab_mimic/isaaclab_mimic/datagen/ray_install.py",
+    "source/isaaclab_mimic/isaaclab_mimic/datagen/ray_connection.py",
     "scripts/imitation_learning/isaaclab_mimic/generate_dataset.py",
-    "scripts/imitation_learning/isaaclab_mimic/merge_datasets.py",
+    "scripts/tools/merge_hdf5_datasets.py",
     "scripts/tools/convert_hdf5_to_lerobot.py",
     "scripts/tools/recover_lerobot_dataset.py",
 )
@@ -78,6 +78,24 @@ PATCH_FILES: tuple[str, ...] = (
 A file that Isaac Lab 3.0.0 does not have becomes a new-file diff. A file under ``source/<pkg>/<pkg>/`` is also in
 the wheel (as ``<pkg>/...``); any other file (``scripts/``) is only in a checkout, so wheel-mode exports leave it out.
 """
+
+NEW_FILES: frozenset[str] = frozenset(
+    {
+        "source/isaaclab/isaaclab/utils/datasets/chunk_compression.py",
+        "source/isaaclab/isaaclab/utils/datasets/episode_writer.py",
+        "source/isaaclab/isaaclab/utils/datasets/paged_episode_store.py",
+        "source/isaaclab/isaaclab/utils/datasets/writer_shutdown.py",
+        "source/isaaclab_mimic/isaaclab_mimic/datagen/dataset_generation.py",
+        "source/isaaclab_mimic/isaaclab_mimic/datagen/dataset_merge.py",
+        "source/isaaclab_mimic/isaaclab_mimic/datagen/distributed_generation.py",
+        "source/isaaclab_mimic/isaaclab_mimic/datagen/distributed_summary.py",
+        "source/isaaclab_mimic/isaaclab_mimic/datagen/generation_worker.py",
+        "source/isaaclab_mimic/isaaclab_mimic/datagen/ray_connection.py",
+    }
+)
+"""The files of :data:`PATCH_FILES` that Isaac Lab 3.0.0 does not have. The Isaac Lab source a patch is made against
+must have every other file of the list, and none of these: one that lacks a file is not Isaac Lab 3.0.0 (an empty
+or partial folder), one that has a new file holds the patch already (this project, or a patched checkout)."""
 
 
 class PatchExportError(RuntimeError):
@@ -152,6 +170,8 @@ class CheckoutSource:
         Raises:
             PatchExportError: If the folder is not an IsaacLab checkout.
         """
+        if root == PROJECT_ROOT:
+            raise PatchExportError(f"'{root}' is this project, not an IsaacLab checkout: pass an IsaacLab v3.0.0 one.")
         if not (root / "source" / "isaaclab" / "isaaclab").is_dir():
             raise PatchExportError(f"'{root}' is not an IsaacLab checkout (no source/isaaclab/isaaclab folder).")
         self.description = f"the IsaacLab checkout at {root}"
@@ -266,7 +286,8 @@ def build_patch(source: WheelSource | CheckoutSource, project_root: Path = PROJE
         The diff text and what it holds.
 
     Raises:
-        PatchExportError: If a listed file is missing in the project.
+        PatchExportError: If a listed file is missing in the project, or the source is not Isaac Lab 3.0.0 (it lacks
+            a file that the patch changes, or has one that the patch adds).
     """
     missing = [path for path in PATCH_FILES if not (project_root / path).is_file()]
     if missing:
@@ -276,18 +297,42 @@ def build_patch(source: WheelSource | CheckoutSource, project_root: Path = PROJE
         )
     stats = PatchStats(changed=[], added=[], unchanged=[], left_out=[])
     diffs = []
+    lacking, patched = [], []
     for repo_path in PATCH_FILES:
         if not source.has_place_for(repo_path):
             stats.left_out.append(repo_path)
             continue
         old = source.read(repo_path)
+        if (old is None) != (repo_path in NEW_FILES):
+            (lacking if old is None else patched).append(repo_path)
+            continue
         diff = unified_diff(repo_path, old, (project_root / repo_path).read_text(encoding="utf-8"))
         if not diff:
             stats.unchanged.append(repo_path)
             continue
         (stats.added if old is None else stats.changed).append(repo_path)
         diffs.append(diff)
+    if lacking or patched:
+        problems = [f"it lacks {', '.join(lacking)}"] if lacking else []
+        if patched:
+            problems.append(f"it already has the patch's new files ({', '.join(patched)}): is it this project?")
+        raise PatchExportError(f"{source.description} is not Isaac Lab {ISAACLAB_VERSION}: {'; '.join(problems)}")
     return "".join(diffs), stats
+
+
+def write_patch(output: Path, patch: str) -> None:
+    """Write the patch file, creating its folder.
+
+    Raises:
+        PatchExportError: If it cannot be written there.
+    """
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(patch, encoding="utf-8")
+    except FileExistsError:  # from mkdir: the parent is a file
+        raise PatchExportError(f"cannot write the patch to '{output}': '{output.parent}' is not a folder") from None
+    except OSError as error:
+        raise PatchExportError(f"cannot write the patch to '{output}': {error.strerror or error}") from None
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -301,8 +346,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         epilog=(
             f"By default the diff is made against the isaaclab=={ISAACLAB_VERSION} wheel (downloaded once with pip "
             "and cached). The wheel has no scripts/ folder, so the diff then leaves out the patched scripts "
-            "(generate_dataset.py, merge_datasets.py: under site-packages, 'patch -p3' would misplace them); export "
-            "with --isaaclab to include them."
+            "(generate_dataset.py, merge_hdf5_datasets.py: under site-packages, 'patch -p3' would misplace them); "
+            "export with --isaaclab to include them."
         ),
     )
     parser.add_argument("output", help="the patch file to write ('-' for standard output)")
@@ -347,16 +392,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 check_wheel(wheel)
             source = WheelSource(wheel)
         patch, stats = build_patch(source)
+        if args.output == "-":
+            sys.stdout.write(patch)
+        else:
+            write_patch(Path(args.output), patch)
     except PatchExportError as error:
         print(f"[upstream_patch] Error: {error}", file=sys.stderr)
         return 1
+    except OSError as error:  # a wheel, cache folder or checkout file that cannot be read or written
+        where = f": '{error.filename}'" if error.filename else ""
+        print(f"[upstream_patch] Error: {error.strerror or error}{where}", file=sys.stderr)
+        return 1
 
-    if args.output == "-":
-        sys.stdout.write(patch)
-    else:
-        output = Path(args.output)
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(patch, encoding="utf-8")
     print(
         f"[upstream_patch] Against {source.description}: {len(stats.changed)} changed, {len(stats.added)} new, "
         f"{len(stats.unchanged)} unchanged file(s)" + (f" -> {args.output}" if args.output != "-" else ""),

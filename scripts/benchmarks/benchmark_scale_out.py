@@ -45,7 +45,6 @@ from typing import Any
 import torch
 
 from isaaclab_mimic.datagen.dataset_merge import merge_datasets
-from isaaclab_mimic.datagen.ray_install import import_ray
 from isaaclab_mimic.tools.source_dataset import DEFAULT_NUM_SOURCE_DEMOS, DEFAULT_TASK, ensure_source_dataset
 
 RESULT_NAME = "benchmark_scale_out"
@@ -301,17 +300,17 @@ Main.
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and write its reports."""
     args = parse_args(argv)
-    ray = import_ray()
+    import ray  # the 'ray' extra of isaaclab_mimic
+
+    from isaaclab_mimic.datagen.ray_connection import connect_ray
+
     input_file = args.input_file or ensure_source_dataset(
         DEFAULT_TASK, device=args.device, num_demos=args.source_num_demos
     )
     runs_dir = os.path.join(args.output_dir, RUNS_DIR_NAME)
     shutil.rmtree(runs_dir, ignore_errors=True)
     os.makedirs(runs_dir)
-    if args.ray_address is None:
-        ray.init(include_dashboard=False, log_to_driver=False)
-    else:
-        ray.init(address=args.ray_address, log_to_driver=False)
+    connect_ray(args.ray_address)
     try:
         machine = machine_info(ray)
         counts = runnable_worker_counts(args.workers, args.device, ray.cluster_resources())

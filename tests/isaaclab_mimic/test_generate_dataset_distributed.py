@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,6 +25,9 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO_ROOT / "scripts" / "imitation_learning" / "isaaclab_mimic"
+TASK = "Isaac-Stack-Cube-Gripper-IK-Rel-Mimic-v0"
+HANG_GUARD_SECONDS = 120
+"""How long a driver may take to end before the test fails as hung (not a speed requirement)."""
 
 
 def command(script: str, *args: str) -> list[str]:
@@ -31,13 +35,13 @@ def command(script: str, *args: str) -> list[str]:
 
 
 @contextlib.contextmanager
-def driver(*args: str) -> Iterator[subprocess.Popen]:
+def driver(*args: str, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
     """A generate_dataset.py process (unbuffered, output piped), killed if the test ends while it still runs."""
     process = subprocess.Popen(
         command("generate_dataset.py", *args),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1"},
     )
     try:
         yield process
@@ -65,17 +69,36 @@ def assert_complete_demos(path: Path) -> list[str]:
 
 def worker_pids(stdout: str) -> list[int]:
     """The worker pids of the summary table."""
-    return [int(pid) for pid in re.findall(r"^\| \d+ \| [^|]+ \| (\d+) \|", stdout, flags=re.MULTILINE)]
+    return [int(pid) for pid in re.findall(r"^\|\s*\d+\s*\|[^|]+\|\s*(\d+)\s*\|", stdout, flags=re.MULTILINE)]
+
+
+@contextlib.contextmanager
+def silent_address() -> Iterator[str]:
+    """An address where nothing listens (a port bound, not listening, so that no one else takes it)."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        yield f"127.0.0.1:{silent.getsockname()[1]}"
+
+
+def quick_job(tmp_path: Path, ray_address: str) -> list[str]:
+    """Flags of a distributed job that fails or is stopped before it reads its input (an empty file)."""
+    (tmp_path / "source.hdf5").touch()
+    args = ["--task", TASK, "--input_file", str(tmp_path / "source.hdf5"), "--output_file", str(tmp_path / "out")]
+    return [*args, "--num_workers", "1", "--ray_address", ray_address]
+
+
+def assert_nothing_written(tmp_path: Path) -> None:
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["source.hdf5"]
 
 
 @pytest.mark.slow
-def test_two_workers_write_one_dataset_that_replays(
-    ray_cluster: str, annotated_source_dataset: str, tmp_path: Path
+def test_two_workers_on_a_ray_start_cluster_with_token_authentication_write_one_dataset_that_replays(
+    ray_head, annotated_source_dataset: str, tmp_path: Path
 ) -> None:
     output = tmp_path / "generated.hdf5"
     args = ["--input_file", annotated_source_dataset, "--output_file", str(output), "--generation_num_trials", "4"]
-    args += ["--num_workers", "2", "--ray_address", ray_cluster, "--async_write"]
-    with driver(*args) as process:
+    args += ["--num_workers", "2", "--ray_address", ray_head.address, "--async_write"]
+    with driver(*args, env=ray_head.env(auth_mode="token")) as process:
         stdout, stderr = (stream.decode() for stream in process.communicate(timeout=120))
     assert process.returncode == 0, stderr
 
@@ -100,9 +123,10 @@ def test_two_workers_write_one_dataset_that_replays(
 
 
 @pytest.mark.slow
-def test_ctrl_c_stops_the_workers_and_merges_what_was_written(
+def test_sigterm_stops_the_workers_and_merges_what_was_written(
     ray_cluster: str, annotated_source_dataset: str, tmp_path: Path
 ) -> None:
+    """SIGTERM acts as Ctrl+C does (the handler that ``ray.init`` installs does not stay)."""
     import ray
 
     output = tmp_path / "interrupted.hdf5"
@@ -120,20 +144,22 @@ def test_ctrl_c_stops_the_workers_and_merges_what_was_written(
             if done and max(done) >= 2:
                 break
         assert process.poll() is None, seen.decode(errors="replace")
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = (stream.decode() for stream in process.communicate(timeout=60))
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = (stream.decode() for stream in process.communicate(timeout=HANG_GUARD_SECONDS))
 
     assert process.returncode == 130, stdout + stderr
     assert "Interrupted: stopping the workers" in stdout and "Program interrupted by user" in stderr
     assert "Distributed generation (interrupted)" in stdout and "Traceback" not in stderr
-    assert stdout.count("| stopped |") == 2
+    assert len(re.findall(r"\| stopped\s*\|", stdout)) == 2
     names = assert_complete_demos(output)
     assert 2 <= len(names) < 200
     assert not (tmp_path / "interrupted_shards").exists()
-    for pid in worker_pids(stdout):  # the workers are gone, and their CPUs are free again
+    pids = worker_pids(stdout)
+    assert len(pids) == 2
+    for pid in pids:  # the workers are gone, and their CPUs are free again
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + HANG_GUARD_SECONDS  # Ray frees them asynchronously: wait, as a hang guard only
     while ray.available_resources().get("CPU", 0) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert ray.available_resources().get("CPU", 0) == 2
@@ -166,3 +192,48 @@ def test_more_workers_than_the_cluster_has_cpus_is_a_clear_error(
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "Error: 3 workers on 'cpu' need 3 CPUs, but the Ray cluster has 2" in result.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_an_address_where_nothing_listens_fails_after_the_timeout_with_a_clear_error(tmp_path: Path) -> None:
+    with silent_address() as address:
+        result = subprocess.run(
+            command("generate_dataset.py", *quick_job(tmp_path, address), "--ray_connect_timeout", "1"),
+            capture_output=True,
+            text=True,
+            timeout=HANG_GUARD_SECONDS,
+        )
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert f"Joining the Ray cluster at {address} (waiting up to 1 s)." in result.stdout
+    assert f"Error: Nothing answers at the Ray address {address} (Connection refused; waited 1 s)." in result.stderr
+    assert "ray start --head" in result.stderr
+    assert_nothing_written(tmp_path)
+
+
+def test_sigterm_while_joining_a_cluster_ends_the_run_at_once(tmp_path: Path) -> None:
+    with silent_address() as address, driver(*quick_job(tmp_path, address), "--ray_connect_timeout", "600") as process:
+        lines = iter(process.stdout.readline, b"")
+        assert any(line.startswith(b"Joining the Ray cluster at") for line in lines)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = (stream.decode() for stream in process.communicate(timeout=HANG_GUARD_SECONDS))
+    assert process.returncode == 130, stderr
+    assert "Program interrupted by user" in stderr and "Traceback" not in stderr
+    assert_nothing_written(tmp_path)
+
+
+@pytest.mark.parametrize("auth_mode", [None, "token"], ids=["no token sent", "wrong token"])
+def test_a_token_cluster_that_refuses_the_driver_is_a_clear_error_at_once(
+    ray_head, tmp_path: Path, auth_mode: str | None
+) -> None:
+    wrong_token = tmp_path / "wrong_token"
+    wrong_token.write_text("not-the-cluster-token")
+    # a timeout far above the hang guard: only the authentication failure can end the run in time
+    args = [*quick_job(tmp_path, ray_head.address), "--ray_connect_timeout", "600"]
+    env = ray_head.env(auth_mode, token_file=wrong_token if auth_mode else None)
+    with driver(*args, env=env) as process:
+        stdout, stderr = (stream.decode() for stream in process.communicate(timeout=HANG_GUARD_SECONDS))
+    assert process.returncode == 1 and "Traceback" not in stderr, stderr
+    problem = "refused the token this process sent" if auth_mode else "this process sent no token"
+    assert f"Error: The Ray cluster at {ray_head.address} " in stderr and problem in stderr
+    assert "Run with RAY_AUTH_MODE=token and the cluster's token" in stderr
+    wrong_token.unlink()
+    assert_nothing_written(tmp_path)

@@ -45,6 +45,8 @@ FAKE_PATCH_FILES = (
     "scripts/imitation_learning/isaaclab_mimic/generate_dataset.py",  # changed (checkout only)
 )
 
+FAKE_NEW_FILES = frozenset({"source/isaaclab/isaaclab/utils/datasets/episode_writer.py"})
+
 UPSTREAM_TEXT = {
     "source/isaaclab/isaaclab/managers/recorder_manager.py": "".join(f"line {i}\n" for i in range(30)),
     "source/isaaclab/isaaclab/utils/datasets/__init__.pyi": '__all__ = ["EpisodeData"]\nfrom .x import EpisodeData',
@@ -75,6 +77,7 @@ def write_tree(root: Path, files: dict[str, str]) -> None:
 def fake(tool, tmp_path, monkeypatch):
     """A fake project, a fake wheel and a fake IsaacLab checkout, with the tool's list pointed at the fake files."""
     monkeypatch.setattr(tool, "PATCH_FILES", FAKE_PATCH_FILES)
+    monkeypatch.setattr(tool, "NEW_FILES", FAKE_NEW_FILES)
     project = tmp_path / "project"
     write_tree(project, PROJECT_TEXT)
     checkout = tmp_path / "checkout"
@@ -172,6 +175,73 @@ def test_command_line_writes_the_patch_and_refuses_another_wheel(tool, fake):
     assert not output.exists()
     result = subprocess.run(command[:3] + ["--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "scripts/" in result.stdout and "patch -p3" in result.stdout
+
+
+def test_every_new_file_is_a_listed_file(tool):
+    assert tool.NEW_FILES.issubset(tool.PATCH_FILES)
+
+
+@pytest.mark.upstream
+def test_the_new_files_are_the_listed_files_that_isaaclab_3_0_0_lacks(tool):
+    with zipfile.ZipFile(tool.ensure_wheel()) as archive:
+        names = set(archive.namelist())
+    in_wheel = {path for path in tool.PATCH_FILES if tool.wheel_path(path) is not None}
+    assert {path for path in in_wheel if tool.wheel_path(path) not in names} == tool.NEW_FILES
+
+
+def test_a_source_that_is_not_isaaclab_3_0_0_is_refused(tool, fake):
+    """This project, an empty ``source/isaaclab/isaaclab``, a checkout missing a changed file, or one that has a file
+    the patch adds: an error that says which, never an empty or all-new patch."""
+    with pytest.raises(tool.PatchExportError, match="is this project, not an IsaacLab checkout"):
+        tool.CheckoutSource(REPO_ROOT)
+
+    empty = fake["root"] / "empty"
+    (empty / "source" / "isaaclab" / "isaaclab").mkdir(parents=True)
+    with pytest.raises(tool.PatchExportError, match=r"is not Isaac Lab 3\.0\.0: it lacks .*recorder_manager\.py"):
+        tool.build_patch(tool.CheckoutSource(empty), fake["project"])
+
+    checkout = fake["checkout"]
+    (checkout / FAKE_PATCH_FILES[0]).unlink()
+    with pytest.raises(tool.PatchExportError, match=f"it lacks {FAKE_PATCH_FILES[0]}$"):
+        tool.build_patch(tool.CheckoutSource(checkout), fake["project"])
+
+    write_tree(fake["root"] / "patched", PROJECT_TEXT)
+    with pytest.raises(tool.PatchExportError, match="already has the patch's new files .*episode_writer.py"):
+        tool.build_patch(tool.CheckoutSource(fake["root"] / "patched"), fake["project"])
+
+
+def test_command_line_refuses_this_project_as_the_checkout(tool, tmp_path):
+    """The real list and project: ``--isaaclab`` at this repository is an error (exit 1) and writes nothing."""
+    output = tmp_path / "p.diff"
+    command = [
+        sys.executable,
+        str(REPO_ROOT / "tools" / "upstream_patch.py"),
+        str(output),
+        "--isaaclab",
+        str(REPO_ROOT),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 1 and not output.exists()
+    assert result.stderr.splitlines() == [
+        f"[upstream_patch] Error: '{REPO_ROOT}' is this project, not an IsaacLab checkout: pass an IsaacLab v3.0.0 one."
+    ]
+
+
+def test_paths_that_cannot_be_written_or_read_are_a_one_line_error(tool, fake, capsys):
+    a_file = fake["root"] / "a_file"
+    a_file.write_text("x")
+    checkout = ["--isaaclab", str(fake["checkout"])]
+    cases = [
+        ([str(fake["root"]), *checkout], f"cannot write the patch to '{fake['root']}': Is a directory"),
+        ([str(a_file / "p.diff"), *checkout], f"cannot write the patch to '{a_file / 'p.diff'}': '{a_file}' is not a"),
+        (["p.diff", "--wheel", str(fake["root"] / "missing.whl")], f"No such file or directory: '{fake['root']}"),
+        (["p.diff", "--cache-dir", str(a_file / "cache")], f"Not a directory: '{a_file / 'cache'}'"),
+    ]
+    for argv, message in cases:
+        assert tool.main(argv) == 1, argv
+        lines = capsys.readouterr().err.splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"[upstream_patch] Error: {message}"), (argv, lines)
+    assert a_file.read_text() == "x" and not (Path.cwd() / "p.diff").exists()
 
 
 def imported_modules(path: Path, package: str) -> set[str]:

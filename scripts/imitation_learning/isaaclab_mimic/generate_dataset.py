@@ -96,7 +96,8 @@ parser.add_argument(
     type=int,
     default=None,
     help="Generate on this many Ray workers (processes; one GPU each with a CUDA device), each with --num_envs"
-    " environments, and merge their shards into --output_file (see docs/scale_out.md). Ray is installed on first use.",
+    " environments, and merge their shards into --output_file (see docs/scale_out.md). Needs the 'ray' extra of"
+    " isaaclab_mimic.",
 )
 parser.add_argument(
     "--ray_address",
@@ -104,13 +105,34 @@ parser.add_argument(
     default=None,
     help="With --num_workers: join this Ray cluster (default: start a local one).",
 )
+parser.add_argument(
+    "--ray_connect_timeout",
+    type=float,
+    default=60.0,
+    help="With --ray_address: seconds to wait for the Ray cluster to accept this process.",
+)
+parser.add_argument(
+    "--dataset_compression_threads",
+    type=int,
+    default=None,
+    help="gzip threads of the recorder (default: the recorder's; with --num_workers: 1 per worker, its one CPU).",
+)
 
 add_launcher_args(parser)
 args_cli, remaining_args = parser.parse_known_args()
-for flag in ("max_num_failures", "num_envs", "generation_num_trials", "torch_threads", "num_workers"):
+for flag in (
+    "max_num_failures",
+    "num_envs",
+    "generation_num_trials",
+    "torch_threads",
+    "num_workers",
+    "dataset_compression_threads",
+):
     value = getattr(args_cli, flag)
     if value is not None and value < 1:
         parser.error(f"--{flag} must be positive, got {value}")
+if not args_cli.ray_connect_timeout > 0:
+    parser.error(f"--ray_connect_timeout must be positive, got {args_cli.ray_connect_timeout}")
 if args_cli.num_workers is None and args_cli.ray_address is not None:
     parser.error("--ray_address needs --num_workers")
 if args_cli.num_workers is not None and (args_cli.use_skillgen or args_cli.pause_subtask):
@@ -216,12 +238,17 @@ def generate(env_name: str, input_file: str):
         # has no core of its own (the same count is used with and without --async_write, so the files are the same)
         torch.set_num_threads(args_cli.torch_threads or max(1, (os.cpu_count() or 1) - 1))
 
+    def configure(env_cfg):
+        if args_cli.dataset_compression_threads is not None:
+            env_cfg.recorders.dataset_compression_threads = args_cli.dataset_compression_threads
+        # resolve the automatic physics and renderer selections of this config the same way the launch did
+        scan(env_cfg, args_cli)
+
     summary = generate_dataset(
         env_name=env_name,
         **job_settings(input_file),
         pause_subtask=args_cli.pause_subtask,
-        # resolve the automatic physics and renderer selections of this config the same way the launch did
-        env_cfg_hook=lambda env_cfg: scan(env_cfg, args_cli),
+        env_cfg_hook=configure,
         make_motion_planners=make_motion_planners if args_cli.use_skillgen else None,
         dataset_format=args_cli.dataset_format,
         video_codec=args_cli.video_codec,
@@ -240,24 +267,22 @@ def generate(env_name: str, input_file: str):
 
 def generate_distributed_dataset(env_name: str, input_file: str):
     """Generate the dataset on --num_workers Ray workers, merge their shards into --output_file, print a summary."""
-    from isaaclab_mimic.datagen.ray_install import import_ray
-
-    import_ray()
-    from isaaclab_mimic.datagen.distributed_generation import generate_distributed
     from isaaclab_mimic.datagen.distributed_summary import DistributedGenerationError
 
     try:
+        from isaaclab_mimic.datagen.distributed_generation import generate_distributed  # needs Ray
+
         summary = generate_distributed(
             task=env_name,
             **job_settings(input_file),
             num_workers=args_cli.num_workers,
+            dataset_compression_threads=args_cli.dataset_compression_threads,
             ray_address=args_cli.ray_address,
+            ray_connect_timeout=args_cli.ray_connect_timeout,
             launcher_args=vars(args_cli),
         )
-    except DistributedGenerationError as error:
-        print(f"Error: {error} The demos written so far are in {error.summary.output_file}.", file=sys.stderr)
-        sys.exit(1)
-    except ValueError as error:  # the Ray cluster cannot run that many workers
+    # Ray missing, the cluster cannot be joined or cannot run that many workers, a worker failed, a shard is unreadable
+    except (ImportError, ConnectionError, ValueError, DistributedGenerationError) as error:
         print(f"Error: {error}", file=sys.stderr)
         sys.exit(1)
     rate = 100.0 * summary.num_demos / summary.num_attempts if summary.num_attempts else 0.0

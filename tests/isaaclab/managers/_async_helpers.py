@@ -234,6 +234,8 @@ class InstrumentedHDF5Handler(HDF5DatasetFileHandler):
     """Every write from this index on raises."""
     fail_close: bool = False
     """Whether :meth:`close` raises (after closing the file)."""
+    gate: threading.Event | None = None
+    """If set, every write waits until it is set."""
     instances: list[InstrumentedHDF5Handler]
     """The handlers created from this class, in creation order."""
 
@@ -258,9 +260,12 @@ class InstrumentedHDF5Handler(HDF5DatasetFileHandler):
             [
                 (tuple(tensor.shape), tensor.nbytes, tensor.untyped_storage().nbytes())
                 for tensor in _leaf_values(episode.data)
+                if isinstance(tensor, torch.Tensor)
             ]
         )
         self.started.set()
+        if self.gate is not None:
+            assert self.gate.wait(60), "the gate of the instrumented handler was never opened"
         if self.delay_s:
             time.sleep(self.delay_s)
         if index in self.fail_at or (self.fail_from is not None and index >= self.fail_from):
@@ -289,7 +294,11 @@ def _leaf_values(node: dict):
 
 
 def handler_class(
-    delay_s: float = 0.0, fail_at=(), fail_from: int | None = None, fail_close: bool = False
+    delay_s: float = 0.0,
+    fail_at=(),
+    fail_from: int | None = None,
+    fail_close: bool = False,
+    gate: threading.Event | None = None,
 ) -> type[InstrumentedHDF5Handler]:
     """A fresh :class:`InstrumentedHDF5Handler` subclass with its own settings and instance list."""
     return type(
@@ -300,6 +309,7 @@ def handler_class(
             "fail_at": frozenset(fail_at),
             "fail_from": fail_from,
             "fail_close": fail_close,
+            "gate": gate,
             "instances": [],
         },
     )

@@ -3,11 +3,13 @@
 #
 # SPDX-License-Identifier: Apache-2.0
 
-"""Merging dataset files (shards) into one: renumbering, values, attributes, env_args, crash safety, errors."""
+"""Merging dataset files (shards) into one: renumbering, values, attributes, env_args, crash safety, corrupt demos,
+different layouts, and the merge script (upstream's ``scripts/tools/merge_hdf5_datasets.py``, extended)."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,15 +21,29 @@ import torch
 
 from isaaclab.utils.datasets import EpisodeData, HDF5DatasetFileHandler
 
-from isaaclab_mimic.datagen.dataset_merge import find_dataset_files, merge_datasets
+from isaaclab_mimic.datagen.dataset_merge import (
+    DatasetLayoutError,
+    DemoReadError,
+    find_dataset_files,
+    merge_dataset_paths,
+    merge_datasets,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-MERGE_SCRIPT = REPO_ROOT / "scripts" / "imitation_learning" / "isaaclab_mimic" / "merge_datasets.py"
+MERGE_SCRIPT = REPO_ROOT / "scripts" / "tools" / "merge_hdf5_datasets.py"
 ENV_NAME = "Isaac-Stack-Cube-Gripper-IK-Rel-Mimic-v0"
 
 
-def write_shard(path: Path, num_demos: int, seed: int, env_name: str = ENV_NAME, compression: bool = True) -> Path:
-    """A dataset written by the recorder's file handler: demos of random lengths, float, uint8 and nested values."""
+def write_shard(
+    path: Path,
+    num_demos: int,
+    seed: int,
+    env_name: str = ENV_NAME,
+    compression: bool = True,
+    extra: dict[str, torch.Tensor] | None = None,
+) -> Path:
+    """A dataset written by the recorder's file handler: demos of random lengths, float, uint8 and nested values
+    (and the ``extra`` values, per step, in every demo)."""
     generator = torch.Generator().manual_seed(seed)
     handler = HDF5DatasetFileHandler()
     handler.create(str(path), env_name=env_name)
@@ -40,6 +56,8 @@ def write_shard(path: Path, num_demos: int, seed: int, env_name: str = ENV_NAME,
             "obs": {"cam": torch.randint(0, 255, (length, 4, 4, 3), generator=generator, dtype=torch.uint8)},
             "initial_state": {"rigid_object": {"cube": {"root_pose": torch.rand(1, 7, generator=generator)}}},
         }
+        for key, value in (extra or {}).items():
+            episode.data["obs"][key] = value.expand(length, *value.shape).clone()
         episode.seed = seed * 100 + index
         episode.success = index % 2 == 0
         handler.write_episode(episode, dataset_compression=compression)
@@ -112,22 +130,113 @@ def test_max_demos_takes_the_first_demos_in_input_order(shards: list[Path], tmp_
         assert_same_tree(last["data/demo_0"], merged["data/demo_2"])
 
 
-def test_an_interrupted_merge_leaves_a_valid_file_with_every_merged_demo(shards: list[Path], tmp_path: Path) -> None:
+def partial_of(output: Path) -> Path:
+    return output.with_name(output.name + ".partial")
+
+
+def overwrite_bytes(path: Path, offset: int, size: int) -> None:
+    with open(path, "r+b") as stream:
+        stream.seek(offset)
+        stream.write(bytes(range(7, 256))[:size].ljust(size, b"\xff"))
+
+
+def corrupt_demo(path: Path, demo: str, how: str) -> None:
+    """Damage one demo of a dataset file the way a failing disk or a careless tool would."""
+    if how == "dangling link":
+        with h5py.File(path, "r+") as file:
+            file[f"data/{demo}/obs/lost"] = h5py.SoftLink("/nowhere")
+        return
+    with h5py.File(path, "r") as file:
+        if how == "object header":
+            offset, size = h5py.h5o.get_info(file[f"data/{demo}/actions"].id).addr, 16
+        else:  # a compressed chunk of camera images
+            chunk = file[f"data/{demo}/obs/cam"].id.get_chunk_info(0)
+            offset, size = chunk.byte_offset, chunk.size
+    overwrite_bytes(path, offset, size)
+
+
+def file_bytes(paths: list[Path]) -> list[bytes]:
+    return [path.read_bytes() for path in paths]
+
+
+@pytest.mark.parametrize(
+    "how, shard_index, demo",
+    [("dangling link", 2, "demo_1"), ("object header", 0, "demo_0"), ("compressed chunk", 2, "demo_2")],
+)
+def test_a_corrupt_demo_is_an_error_naming_file_and_demo_or_is_skipped_when_asked(
+    shards: list[Path], tmp_path: Path, how: str, shard_index: int, demo: str
+) -> None:
+    corrupt_demo(shards[shard_index], demo, how)
+    before = file_bytes(shards)
     output = tmp_path / "merged.hdf5"
 
+    with pytest.raises(DemoReadError, match=rf"Demo '{demo}' of '{shards[shard_index]}' cannot be read: \S+") as error:
+        merge_datasets([str(path) for path in shards], str(output))
+    assert (error.value.input_file, error.value.demo) == (str(shards[shard_index]), demo)
+    assert not output.exists() and not partial_of(output).exists()  # no partial output, complete-looking or not
+    assert file_bytes(shards) == before
+
+    result = merge_datasets([str(path) for path in shards], str(output), skip_bad_demos=True)
+    assert [(bad.input_file, bad.demo) for bad in result.skipped] == [(str(shards[shard_index]), demo)]
+    assert result.num_demos == 4 and sum(result.demos_per_input.values()) == 4
+    sources = [
+        (path, name) for path in shards for name in read_names(path) if (path, name) != (shards[shard_index], demo)
+    ]
+    with h5py.File(output, "r") as merged:
+        assert sorted(merged["data"]) == [f"demo_{i}" for i in range(4)]
+        for index, (path, name) in enumerate(sources):
+            with h5py.File(path, "r") as shard:
+                assert_same_tree(shard["data"][name], merged["data"][f"demo_{index}"])
+    assert not partial_of(output).exists()
+
+
+def test_a_corrupt_chunk_behind_other_filters_than_gzip_alone_is_found_too(tmp_path: Path) -> None:
+    """Chunks with other filters (here shuffle, then gzip) are read through HDF5's filters (gzip alone is inflated
+    with zlib on a thread pool)."""
+    shard = tmp_path / "shuffled.hdf5"
+    with h5py.File(shard, "w") as file:
+        data = file.create_group("data")
+        data.attrs["env_args"] = json.dumps({"env_name": ENV_NAME})
+        for index in range(3):
+            demo = data.create_group(f"demo_{index}")
+            demo.attrs["num_samples"] = 40
+            demo.create_dataset("actions", data=np.random.rand(40, 7), chunks=(10, 7), compression="gzip", shuffle=True)
+        chunk = data["demo_1/actions"].id.get_chunk_info(2)
+    overwrite_bytes(shard, chunk.byte_offset, chunk.size)
+    output = tmp_path / "merged.hdf5"
+    with pytest.raises(DemoReadError, match=rf"Demo 'demo_1' of '{shard}' cannot be read: OSError"):
+        merge_datasets([str(shard)], str(output))
+    result = merge_datasets([str(shard)], str(output), skip_bad_demos=True)
+    assert result.num_demos == 2 and [bad.demo for bad in result.skipped] == ["demo_1"]
+
+
+def read_names(path: Path) -> list[str]:
+    with h5py.File(path, "r") as file:
+        return sorted(file["data"], key=lambda name: int(name.split("_")[1]))
+
+
+def test_an_interrupted_merge_leaves_no_output_and_a_rerun_completes(shards: list[Path], tmp_path: Path) -> None:
+    output = tmp_path / "merged.hdf5"
+    merged_counts: list[int] = []
+
     def interrupt_after_two(num_merged: int) -> None:
+        merged_counts.append(num_merged)
         if num_merged == 2:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
         merge_datasets([str(path) for path in shards], str(output), progress_callback=interrupt_after_two)
-    with h5py.File(output, "r") as merged:
-        assert sorted(merged["data"]) == ["demo_0", "demo_1"]
-        assert merged["data"].attrs["total"] == 3 + 4
+    assert merged_counts == [1, 2]
+    assert not output.exists() and not partial_of(output).exists()
+    result = merge_datasets([str(path) for path in shards], str(output))
+    assert result.num_demos == 5 and not partial_of(output).exists()
 
 
-def test_a_killed_merge_leaves_a_valid_file(shards: list[Path], tmp_path: Path) -> None:
-    """SIGKILL (os._exit, no cleanup) right after the third demo is published: every published demo is readable."""
+def test_a_killed_merge_leaves_only_a_partial_file_of_complete_demos_and_a_rerun_replaces_it(
+    shards: list[Path], tmp_path: Path
+) -> None:
+    """SIGKILL (os._exit, no cleanup) right after the third demo is published: no output file, and the ``.partial``
+    file opens with the three complete demos; the next merge replaces it."""
     output = tmp_path / "merged.hdf5"
     code = (
         "import os, sys\n"
@@ -136,9 +245,66 @@ def test_a_killed_merge_leaves_a_valid_file(shards: list[Path], tmp_path: Path) 
     )
     process = subprocess.run([sys.executable, "-c", code, str(output), *map(str, shards)], capture_output=True)
     assert process.returncode == 9, process.stderr.decode()
+    assert not output.exists()
+    with h5py.File(partial_of(output), "r") as partial:
+        assert sorted(partial["data"]) == ["demo_0", "demo_1", "demo_2"]
+        assert partial["data/demo_2/actions"].shape == (3, 7)
+        assert partial["data"].attrs["total"] == 3 + 4 + 3
+
+    result = merge_datasets([str(path) for path in shards], str(output))
+    assert result.num_demos == 5 and not partial_of(output).exists()
     with h5py.File(output, "r") as merged:
-        assert sorted(merged["data"]) == ["demo_0", "demo_1", "demo_2"]
-        assert merged["data/demo_2/actions"].shape == (3, 7)
+        assert len(merged["data"]) == 5
+
+
+def test_a_merge_does_not_touch_the_partial_file_of_a_merge_in_progress(shards: list[Path], tmp_path: Path) -> None:
+    output = tmp_path / "merged.hdf5"
+    with h5py.File(partial_of(output), "w") as partial:
+        partial.create_group("data/demo_0")
+    content = partial_of(output).read_bytes()
+    holder = subprocess.Popen(  # another merge, writing its partial file (it holds HDF5's write lock)
+        [sys.executable, "-c", "import sys, h5py\nf = h5py.File(sys.argv[1], 'r+')\nprint('open', flush=True)\n"
+         "sys.stdin.read()", str(partial_of(output))],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline() == "open\n"
+        with pytest.raises(FileExistsError, match="Another merge is writing"):
+            merge_datasets([str(path) for path in shards], str(output))
+    finally:
+        holder.communicate(input="", timeout=60)
+    assert partial_of(output).read_bytes() == content and not output.exists()
+
+
+def test_inputs_whose_demos_hold_different_datasets_are_refused_naming_files_and_keys(tmp_path: Path) -> None:
+    plain = write_shard(tmp_path / "plain.hdf5", 2, seed=1)
+    with_gripper = write_shard(tmp_path / "gripper.hdf5", 2, seed=2, extra={"gripper": torch.zeros(2)})
+    with_double = write_shard(tmp_path / "double.hdf5", 1, seed=3, extra={"gripper": torch.zeros(2).double()})
+    output = tmp_path / "merged.hdf5"
+
+    with pytest.raises(DatasetLayoutError) as error:
+        merge_datasets([str(plain), str(with_gripper)], str(output), skip_bad_demos=True)
+    assert f"Cannot merge '{with_gripper}' with '{plain}'" in str(error.value)
+    assert f"only in '{with_gripper}': obs/gripper" in str(error.value)
+    with pytest.raises(DatasetLayoutError, match=r"obs/gripper \(float32 \(2,\) vs float64 \(2,\)\)"):
+        merge_datasets([str(with_gripper), str(with_double)], str(output))
+
+    with h5py.File(plain, "r+") as file:  # a later demo of one input that differs from the first
+        file["data/demo_1/obs/cam"].attrs["kept"] = 1
+        file.create_dataset("data/demo_1/obs/extra", data=np.zeros((4, 3)))
+    with pytest.raises(DatasetLayoutError, match=rf"demo 'demo_1' and demo 'demo_0' .*only in '{plain}': obs/extra"):
+        merge_datasets([str(plain)], str(output), skip_bad_demos=True)
+    assert not output.exists() and not partial_of(output).exists()
+
+
+def test_an_output_inside_an_input_folder_or_equal_to_an_input_is_refused(shards: list[Path], tmp_path: Path) -> None:
+    folder = shards[0].parent
+    before = sorted(folder.iterdir())
+    with pytest.raises(ValueError, match=f"'{folder / 'merged.hdf5'}' is inside the input folder '{folder}'"):
+        merge_dataset_paths([str(folder)], str(folder / "merged.hdf5"))
+    with pytest.raises(ValueError, match=f"The output '{shards[0]}' is also one of the inputs"):
+        merge_datasets([str(path) for path in shards], str(shards[0]), overwrite=True)
+    assert sorted(folder.iterdir()) == before
 
 
 def test_merge_refuses_bad_inputs_before_writing(shards: list[Path], tmp_path: Path) -> None:
@@ -161,35 +327,70 @@ def test_merge_refuses_bad_inputs_before_writing(shards: list[Path], tmp_path: P
     assert output.read_bytes() == b"keep"
 
 
-def test_find_dataset_files_orders_shards_naturally_and_splits_failed_ones(tmp_path: Path) -> None:
+def test_find_dataset_files_orders_shards_naturally_and_splits_failed_ones_of_folders(tmp_path: Path) -> None:
     for name in ("shard_10.hdf5", "shard_2.hdf5", "shard_2_failed.hdf5", "shard_10_failed.hdf5", "notes.txt"):
         (tmp_path / name).touch()
-    datasets, failed = find_dataset_files([str(tmp_path / "shard_10.hdf5"), str(tmp_path)])
-    assert [Path(path).name for path in datasets] == ["shard_10.hdf5", "shard_2.hdf5", "shard_10.hdf5"]
+    (tmp_path / "out.hdf5.partial").touch()
+    datasets, failed = find_dataset_files([str(tmp_path / "shard_10_failed.hdf5"), str(tmp_path)])
+    assert [Path(path).name for path in datasets] == ["shard_10_failed.hdf5", "shard_2.hdf5", "shard_10.hdf5"]
     assert [Path(path).name for path in failed] == ["shard_2_failed.hdf5", "shard_10_failed.hdf5"]
     with pytest.raises(FileNotFoundError, match="missing"):
         find_dataset_files([str(tmp_path / "missing")])
 
 
-def test_merge_script_merges_a_shard_folder_and_its_failed_shards(tmp_path: Path) -> None:
+def run_merge_script(*args: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(MERGE_SCRIPT), *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_merge_script_keeps_upstreams_flags_and_merges_a_shard_folder_and_its_failed_shards(tmp_path: Path) -> None:
     folder = tmp_path / "run_shards"
     write_shard(folder / "shard_0.hdf5", 2, seed=1)
     write_shard(folder / "shard_1.hdf5", 1, seed=2)
     write_shard(folder / "shard_1_failed.hdf5", 2, seed=3)
     output = tmp_path / "run.hdf5"
+    output.write_bytes(b"an older merge")  # replaced, as upstream's script does
 
-    def merge() -> subprocess.CompletedProcess:
-        command = [sys.executable, str(MERGE_SCRIPT), "--input_files", str(folder), "--output_file", str(output)]
-        return subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
-
-    result = merge()
+    result = run_merge_script("--input_files", str(folder), "--output_file", str(output))
     assert result.returncode == 0, result.stderr
     assert f"Merged 3 demos from 2 file(s) into {output}" in result.stdout
     assert f"Merged 2 demos from 1 file(s) into {tmp_path / 'run_failed.hdf5'}" in result.stdout
+    assert result.stdout.endswith(f"Merged dataset saved to {output}\n")
     with h5py.File(output, "r") as merged, h5py.File(tmp_path / "run_failed.hdf5", "r") as failed:
         assert sorted(merged["data"]) == ["demo_0", "demo_1", "demo_2"]
         assert sorted(failed["data"]) == ["demo_0", "demo_1"]
     assert sorted(path.name for path in folder.iterdir()) == ["shard_0.hdf5", "shard_1.hdf5", "shard_1_failed.hdf5"]
 
-    again = merge()
-    assert again.returncode == 1 and "already exists" in again.stderr and "Traceback" not in again.stderr
+    # upstream's defaults: files only, merged into ./merged_dataset.hdf5
+    files = [str(folder / "shard_1.hdf5"), str(folder / "shard_1_failed.hdf5")]
+    result = run_merge_script("--input_files", *files, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    with h5py.File(tmp_path / "merged_dataset.hdf5", "r") as merged:
+        assert sorted(merged["data"]) == ["demo_0", "demo_1", "demo_2"]
+
+
+def test_merge_script_reports_a_corrupt_demo_and_skips_it_when_asked(tmp_path: Path) -> None:
+    folder = tmp_path / "run_shards"
+    write_shard(folder / "shard_0.hdf5", 3, seed=1)
+    write_shard(folder / "shard_1.hdf5", 2, seed=2)
+    corrupt_demo(folder / "shard_0.hdf5", "demo_1", "object header")
+    output = tmp_path / "run.hdf5"
+
+    failed = run_merge_script("--input_files", str(folder), "--output_file", str(output))
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr
+    assert f"Error: Demo 'demo_1' of '{folder / 'shard_0.hdf5'}' cannot be read: KeyError" in failed.stderr
+    assert not output.exists() and not partial_of(output).exists()
+
+    inside = run_merge_script("--input_files", str(folder), "--output_file", str(folder / "merged.hdf5"))
+    assert inside.returncode == 1 and "is inside the input folder" in inside.stderr
+    assert not (folder / "merged.hdf5").exists()
+
+    skipped = run_merge_script("--input_files", str(folder), "--output_file", str(output), "--skip_bad_demos")
+    assert skipped.returncode == 0, skipped.stderr
+    assert f"Skipped: Demo 'demo_1' of '{folder / 'shard_0.hdf5'}' cannot be read: KeyError" in skipped.stdout
+    assert "Merged 4 demos from 2 file(s)" in skipped.stdout and "1 bad demo(s) skipped" in skipped.stdout
+    with h5py.File(output, "r") as merged:
+        assert sorted(merged["data"]) == [f"demo_{i}" for i in range(4)]
+
+    missing = run_merge_script("--input_files", str(tmp_path / "nowhere"), "--output_file", str(output))
+    assert missing.returncode == 1 and "No such dataset file or folder" in missing.stderr
+    assert "Traceback" not in missing.stderr and os.path.exists(output)

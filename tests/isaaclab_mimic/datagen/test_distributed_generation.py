@@ -3,7 +3,8 @@
 #
 # SPDX-License-Identifier: Apache-2.0
 
-"""Distributed generation on Ray: the split, the seeds, Ray's installation, and faults with real worker processes."""
+"""Distributed generation on Ray: the split, the seeds, Ray as an extra, settings, and faults with real worker
+processes."""
 
 from __future__ import annotations
 
@@ -13,17 +14,21 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
 import pytest
 
-from isaaclab_mimic.datagen import ray_install
+from isaaclab_mimic.datagen.dataset_merge import merge_dataset_paths
 from isaaclab_mimic.datagen.distributed_generation import generate_distributed, split_trials, worker_seed
 from isaaclab_mimic.datagen.distributed_summary import DistributedGenerationError, WorkerStatus
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
+SCRIPTS = REPO_ROOT / "scripts" / "imitation_learning" / "isaaclab_mimic"
 TASK = "Isaac-Stack-Cube-Gripper-IK-Rel-Mimic-v0"
+HANG_GUARD_SECONDS = 120
+"""How long a subprocess may take before the test fails as hung (not a speed requirement)."""
 
 
 @pytest.mark.parametrize(
@@ -47,34 +52,30 @@ def test_worker_seeds_are_distinct_and_start_at_the_run_seed() -> None:
     assert len({worker_seed(7, index) for index in range(64)}) == 64
 
 
-def test_ray_is_installed_with_pip_on_first_use(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_ray = ray_install.importlib.import_module("ray")
-    monkeypatch.setitem(sys.modules, "ray", None)  # "import ray" fails as if it were not installed
-    commands = []
-
-    def fake_pip(command: list[str]) -> subprocess.CompletedProcess:
-        commands.append(command)
-        monkeypatch.setitem(sys.modules, "ray", real_ray)  # installed
-        return subprocess.CompletedProcess(command, 0)
-
-    monkeypatch.setattr(ray_install.subprocess, "run", fake_pip)
-    lines: list[str] = []
-    assert ray_install.import_ray(log=lines.append) is real_ray
-    assert commands == [[sys.executable, "-m", "pip", "install", ray_install.RAY_REQUIREMENT]]
-    assert lines == [f"[INFO] Ray is not installed: installing ray==2.60.0 into {sys.executable} (once)."]
-
-
-def test_a_failed_ray_installation_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "ray", None)
-    monkeypatch.setattr(ray_install.subprocess, "run", lambda command: subprocess.CompletedProcess(command, 1))
-    with pytest.raises(RuntimeError, match="Could not install ray==2.60.0"):
-        ray_install.import_ray(log=lambda line: None)
+def test_without_ray_the_script_names_the_extra_to_install_and_installs_nothing(tmp_path: Path) -> None:
+    """A Python where ``import ray`` fails (a package that raises, first on the path): a clear error, exit 1."""
+    (tmp_path / "no_ray" / "ray").mkdir(parents=True)
+    (tmp_path / "no_ray" / "ray" / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'ray'\")\n")
+    (tmp_path / "source.hdf5").touch()
+    args = ["--task", TASK, "--input_file", str(tmp_path / "source.hdf5"), "--output_file", str(tmp_path / "out")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "no_ray"), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run(
+        [sys.executable, str(SCRIPTS / "generate_dataset.py"), *args, "--num_workers", "2"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=HANG_GUARD_SECONDS,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "Error: Distributed generation runs on Ray, which is not installed." in result.stderr
+    assert "pip install 'isaaclab_mimic[ray]'" in result.stderr
+    assert "installing" not in result.stdout.lower()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["no_ray", "source.hdf5"]
 
 
-def test_the_installed_ray_is_the_one_of_the_package_extras() -> None:
+def test_ray_is_a_declared_extra_that_the_test_extra_installs() -> None:
     pyproject = (REPO_ROOT / "source" / "isaaclab_mimic" / "pyproject.toml").read_text()
-    assert f'ray = ["{ray_install.RAY_REQUIREMENT}"]' in pyproject
-    assert f'test = ["{ray_install.RAY_REQUIREMENT}"]' in pyproject
+    assert '\nray = ["ray==2.60.0"]\n' in pyproject and '\ntest = ["isaaclab_mimic[ray]"]\n' in pyproject
 
 
 def test_existing_outputs_and_leftover_shards_are_refused(annotated_source_dataset: str, tmp_path: Path) -> None:
@@ -82,10 +83,15 @@ def test_existing_outputs_and_leftover_shards_are_refused(annotated_source_datas
     with pytest.raises(FileExistsError, match="done.hdf5' already exists"):
         generate_distributed(TASK, annotated_source_dataset, str(tmp_path / "done.hdf5"), num_workers=2)
     (tmp_path / "interrupted_shards").mkdir()
-    with pytest.raises(FileExistsError, match="merge it with merge_datasets.py"):
+    with pytest.raises(FileExistsError, match="merge it with scripts/tools/merge_hdf5_datasets.py"):
         generate_distributed(TASK, annotated_source_dataset, str(tmp_path / "interrupted"), num_workers=2)
     with pytest.raises(FileNotFoundError, match="missing.hdf5"):
         generate_distributed(TASK, str(tmp_path / "missing.hdf5"), str(tmp_path / "out"), num_workers=2)
+    with pytest.raises(ValueError, match="dataset_compression_threads must be positive, got 0"):
+        generate_distributed(
+            TASK, annotated_source_dataset, str(tmp_path / "out"), num_workers=2, dataset_compression_threads=0
+        )
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["done.hdf5", "interrupted_shards"]
 
 
 def test_more_workers_than_the_cluster_can_run_is_refused(ray_cluster: str, annotated_source_dataset: str, tmp_path):
@@ -138,6 +144,7 @@ def test_a_killed_worker_keeps_its_demos_and_its_share_is_rescheduled(
     with pytest.raises(ProcessLookupError):
         os.kill(killed_pids[0], 0)
     assert (dead.state, other.state, replacement.state) == ("died", "done", "done")
+    assert other.progress.compression_threads == replacement.progress.compression_threads == 1  # one CPU each
     kept = dead.kept_demos
     assert kept >= 1 and dead.rescheduled_as == replacement.job.index == 2
     assert replacement.job.num_trials == dead.job.num_trials - kept == 2 - kept
@@ -176,3 +183,50 @@ def test_a_raising_worker_stops_the_run_with_a_clear_error(
     with h5py.File(output, "r") as merged:
         assert len(merged["data"]) == 0 and merged["data"].attrs["total"] == 0
     assert not (tmp_path / "out_shards").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", ["a corrupt demo", "not a dataset"])
+def test_shards_that_cannot_be_merged_are_kept_and_named(
+    ray_cluster: str, annotated_source_dataset: str, tmp_path: Path, damage: str
+) -> None:
+    """A shard with a corrupt demo stops the merge (an error with the command that merges the kept shards); a shard
+    that is not a dataset at all is left out, named in the summary, and kept."""
+    output = tmp_path / "out.hdf5"
+    damaged: list[str] = []
+
+    def damage_the_first_finished_shard(statuses: list[WorkerStatus]) -> None:
+        for status in statuses:
+            if status.state == "done" and not damaged:  # its process has ended: the shard is closed
+                if damage == "a corrupt demo":
+                    with h5py.File(status.job.shard_file, "r+") as shard:
+                        shard["data/demo_0/obs/lost"] = h5py.SoftLink("/nowhere")
+                else:
+                    Path(status.job.shard_file).write_bytes(b"not a dataset")
+                damaged.append(status.job.shard_file)
+
+    def generate() -> Any:
+        return generate_distributed(
+            TASK, annotated_source_dataset, str(output), num_workers=2, generation_num_trials=2, show_progress=False,
+            status_callback=damage_the_first_finished_shard, log=lambda line: None,
+        )  # fmt: skip
+
+    shard_dir = tmp_path / "out_shards"
+    if damage == "not a dataset":
+        summary = generate()
+        assert summary.outcome == "complete" and summary.num_demos == 1
+        assert f"left out of the merge and kept in '{shard_dir}': {Path(damaged[0]).name}." in summary.message
+        assert sorted(path.name for path in shard_dir.iterdir()) == ["shard_0.hdf5", "shard_1.hdf5"]
+        with h5py.File(output, "r") as merged:
+            assert list(merged["data"]) == ["demo_0"]
+        return
+    with pytest.raises(DistributedGenerationError) as error:
+        generate()
+    message = str(error.value)
+    assert message.startswith(f"The shards could not be merged: Demo 'demo_0' of '{damaged[0]}' cannot be read")
+    assert f"They are kept in '{shard_dir}'" in message and "--skip_bad_demos" in message
+    assert error.value.summary.outcome == "merge failed" and error.value.summary.merge is None
+    assert not output.exists()
+    assert sorted(path.name for path in shard_dir.iterdir()) == ["shard_0.hdf5", "shard_1.hdf5"]
+    (result,) = merge_dataset_paths([str(shard_dir)], str(output), skip_bad_demos=True)
+    assert result.num_demos == 1 and [bad.input_file for bad in result.skipped] == damaged

@@ -21,7 +21,11 @@ recorder's files are crash-safe) and its remaining share is rescheduled on a new
 ``max_reschedules`` times in a run; past that the run stops with an error. A worker that raises stops the run
 with an error (the exception would repeat). Either way the demos written so far are merged into a valid output
 file, and the summary (:class:`~.distributed_summary.DistributedGenerationSummary`) says what happened. Ctrl-C
-stops the workers, merges what was written and re-raises.
+stops the workers, merges what was written and re-raises. Shards that cannot be merged (a corrupt demo) are kept,
+and the error says how to merge them. Joining a cluster (:func:`~.ray_connection.connect_ray`) waits a bounded time
+and fails with what to do.
+
+Ray is an optional dependency: the ``ray`` extra of ``isaaclab_mimic``.
 """
 
 from __future__ import annotations
@@ -33,21 +37,24 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import ray
 import torch
-from ray.exceptions import GetTimeoutError, RayActorError, RayError, RayTaskError
 from tqdm import tqdm
+
+try:
+    import ray
+    from ray.exceptions import GetTimeoutError, RayActorError, RayError, RayTaskError
+except ImportError as error:
+    raise ImportError(
+        "Distributed generation runs on Ray, which is not installed. Install the 'ray' extra of isaaclab_mimic:"
+        " pip install 'isaaclab_mimic[ray]' (in an Isaac Lab checkout: pip install -e 'source/isaaclab_mimic[ray]')."
+    ) from error
 
 from isaaclab.utils.datasets import HDF5DatasetFileHandler
 
-import isaaclab_mimic.envs  # noqa: F401  (registers the Mimic tasks)
-
-import isaaclab_tasks  # noqa: F401  (registers the tasks)
-from isaaclab_tasks.utils import parse_env_cfg
-
-from .dataset_merge import FAILED_SUFFIX, merge_datasets, read_demo_names
+from .dataset_merge import FAILED_SUFFIX, DemoReadError, merge_datasets, read_demo_names
 from .distributed_summary import DistributedGenerationError, DistributedGenerationSummary, WorkerStatus
 from .generation_worker import GenerationSettings, GenerationWorker, WorkerJob
+from .ray_connection import DEFAULT_CONNECT_TIMEOUT, connect_ray
 
 __all__ = ["generate_distributed", "split_trials", "worker_seed"]
 
@@ -98,7 +105,9 @@ def generate_distributed(
     dataset_compression: bool = True,
     async_write: bool = False,
     early_cpu_offload: bool = False,
+    dataset_compression_threads: int | None = None,
     ray_address: str | None = None,
+    ray_connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     launcher_args: dict[str, Any] | None = None,
     max_reschedules: int | None = None,
     show_progress: bool = True,
@@ -125,7 +134,10 @@ def generate_distributed(
         dataset_compression: gzip the datasets.
         async_write: Each worker exports through its recorder's background writer thread.
         early_cpu_offload: Each worker keeps recorded tensors on the CPU from the moment they are recorded.
+        dataset_compression_threads: gzip threads of each worker's recorder (default: 1, the CPU the worker
+            reserves).
         ray_address: Address of a Ray cluster to join (when this process is not connected yet).
+        ray_connect_timeout: Seconds to wait for the cluster at ``ray_address`` to accept this process.
         launcher_args: The launcher flags (``isaaclab.app.add_launcher_args``, e.g. ``vars(args_cli)`` of a script;
             picklable values) each worker launches its simulation runtime with (default: headless).
         max_reschedules: How many times in the run the remaining share of a dead worker is rescheduled (default:
@@ -140,8 +152,11 @@ def generate_distributed(
     Raises:
         FileNotFoundError: If the input file does not exist.
         FileExistsError: If the output file or its shard folder exists.
-        ValueError: If the cluster has fewer CPUs or GPUs than workers.
-        DistributedGenerationError: If a worker failed and the run stopped (after merging what was written).
+        ValueError: If the cluster has fewer CPUs or GPUs than workers, or a setting is out of range.
+        ConnectionError: If the Ray cluster at ``ray_address`` cannot be joined (see
+            :func:`~.ray_connection.connect_ray`).
+        DistributedGenerationError: If a worker failed and the run stopped (after merging what was written), or the
+            shards cannot be merged (they are then kept).
         KeyboardInterrupt: On Ctrl-C, after stopping the workers and merging what was written.
     """
     output_file = output_file if output_file.endswith(".hdf5") else output_file + ".hdf5"
@@ -154,9 +169,15 @@ def generate_distributed(
         raise FileExistsError(f"Output file '{output_file}' already exists; remove it or choose another path.")
     if os.path.exists(shard_dir):
         raise FileExistsError(
-            f"The shard folder '{shard_dir}' exists (left by an interrupted run?): merge it with merge_datasets.py"
-            " or remove it."
+            f"The shard folder '{shard_dir}' exists (left by an interrupted run?): merge it with"
+            " scripts/tools/merge_hdf5_datasets.py or remove it."
         )
+    if dataset_compression_threads is not None and dataset_compression_threads < 1:
+        raise ValueError(f"dataset_compression_threads must be positive, got {dataset_compression_threads}.")
+    import isaaclab_mimic.envs  # noqa: F401  (registers the Mimic tasks)
+
+    from isaaclab_tasks.utils import parse_env_cfg
+
     datagen_config = parse_env_cfg(task, device="cpu", num_envs=1).datagen_config
     settings = GenerationSettings(
         task=task,
@@ -168,6 +189,7 @@ def generate_distributed(
         dataset_compression=dataset_compression,
         async_write=async_write,
         early_cpu_offload=early_cpu_offload,
+        dataset_compression_threads=dataset_compression_threads or CPUS_PER_WORKER,
         launcher_args=dict(launcher_args) if launcher_args is not None else {"headless": True},
     )
     total = generation_num_trials if generation_num_trials is not None else datagen_config.generation_num_trials
@@ -176,10 +198,7 @@ def generate_distributed(
 
     connected_here = not ray.is_initialized()
     if connected_here:
-        if ray_address is None:
-            ray.init(include_dashboard=False, log_to_driver=False)
-        else:
-            ray.init(address=ray_address, log_to_driver=False)
+        connect_ray(ray_address, ray_connect_timeout, log=log)
     try:
         _check_resources(len(shares), device)
         os.makedirs(shard_dir)
@@ -203,6 +222,10 @@ def generate_distributed(
     if run.interrupted:
         raise KeyboardInterrupt
     if summary.outcome == "failed":
+        raise DistributedGenerationError(
+            f"{summary.message} The demos written so far are in {summary.output_file}.", summary
+        )
+    if summary.outcome == "merge failed":
         raise DistributedGenerationError(summary.message, summary)
     return summary
 
@@ -259,6 +282,7 @@ class _DistributedRun:
         self._outcome = "complete"
         self._messages: list[str] = []
         self._seconds = 0.0
+        self._unreadable_shards: list[str] = []
         self.interrupted = False
 
     """
@@ -421,21 +445,37 @@ class _DistributedRun:
 
     def merge_and_summarize(self, output_file: str, task: str) -> DistributedGenerationSummary:
         """Merge the shards into the output (and the failed shards into ``<output>_failed.hdf5``), remove the
-        shard folder, and summarize the run."""
+        shard folder, and summarize the run. Shards that cannot be merged (a corrupt demo, say) are kept, and the
+        summary says how to merge them."""
         shards = self._shard_files(failed=False)
         failed_shards = self._shard_files(failed=True)
-        if shards:
-            merge = merge_datasets(shards, output_file, max_demos=self._total)
+        merge = failed_output = None
+        try:
+            if shards:
+                merge = merge_datasets(shards, output_file, max_demos=self._total)
+            else:
+                handler = HDF5DatasetFileHandler()
+                handler.create(output_file, env_name=task)
+                handler.close()
+            if failed_shards:
+                failed_output = output_file[: -len(".hdf5")] + f"{FAILED_SUFFIX}.hdf5"
+                merge_datasets(failed_shards, failed_output)
+        except (OSError, ValueError) as error:  # a shard that cannot be read, a full disk
+            self._outcome = "merge failed"
+            hint = " (--skip_bad_demos leaves unreadable demos out)" if isinstance(error, DemoReadError) else ""
+            self._messages.append(
+                f"The shards could not be merged: {error} They are kept in '{self._shard_dir}': merge them with"
+                f" scripts/tools/merge_hdf5_datasets.py --input_files {self._shard_dir} --output_file {output_file}"
+                f"{hint}."
+            )
         else:
-            merge = None
-            handler = HDF5DatasetFileHandler()
-            handler.create(output_file, env_name=task)
-            handler.close()
-        failed_output = None
-        if failed_shards:
-            failed_output = output_file[: -len(".hdf5")] + f"{FAILED_SUFFIX}.hdf5"
-            merge_datasets(failed_shards, failed_output)
-        shutil.rmtree(self._shard_dir)
+            if self._unreadable_shards:
+                self._messages.append(
+                    f"Shards that cannot be read as datasets were left out of the merge and kept in"
+                    f" '{self._shard_dir}': {', '.join(map(os.path.basename, self._unreadable_shards))}."
+                )
+            else:
+                shutil.rmtree(self._shard_dir)
         progresses = [status.progress for status in self._statuses if status.progress is not None]
         return DistributedGenerationSummary(
             output_file=output_file,
@@ -452,9 +492,13 @@ class _DistributedRun:
         )
 
     def _shard_files(self, failed: bool) -> list[str]:
-        """The readable shards of the workers, in worker order."""
+        """The readable shards of the workers, in worker order; the unreadable ones are named in the summary (a
+        worker killed while creating its shard leaves one)."""
         paths = [status.job.failed_shard_file if failed else status.job.shard_file for status in self._statuses]
-        return [path for path in paths if os.path.isfile(path) and _count_demos(path, default=-1) >= 0]
+        paths = [path for path in paths if os.path.isfile(path)]
+        unreadable = [path for path in paths if _count_demos(path, default=-1) < 0]
+        self._unreadable_shards += unreadable
+        return [path for path in paths if path not in unreadable]
 
 
 def _count_demos(path: str, default: int = 0) -> int:

@@ -8,7 +8,8 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+
+from prettytable import PrettyTable
 
 from .dataset_merge import MergeResult
 from .generation_worker import WorkerJob, WorkerProgress
@@ -69,9 +70,11 @@ class DistributedGenerationSummary:
     generation_seconds: float
     """Time from starting the workers to the last one ending."""
     merge: MergeResult | None
-    """The merge of the shards (None if no worker wrote a shard: the output is then an empty dataset)."""
+    """The merge of the shards (None if no worker wrote a shard, the output is then an empty dataset, or if the merge
+    failed)."""
     outcome: str
-    """``complete``, ``failure cap`` (``max_num_failures`` reached), ``interrupted`` (Ctrl-C) or ``failed``."""
+    """``complete``, ``failure cap`` (``max_num_failures`` reached), ``interrupted`` (Ctrl-C), ``failed`` (a worker
+    failed) or ``merge failed`` (the shards could not be merged: they are kept)."""
     message: str
     """What happened, in a sentence or more (faults, reschedules)."""
 
@@ -81,30 +84,32 @@ class DistributedGenerationSummary:
         return self.num_demos / self.generation_seconds if self.generation_seconds > 0 else 0.0
 
     def report(self) -> str:
-        """The summary as text: a headline, one table row per worker, the merge, and what happened."""
+        """The summary as text: a headline, a table with one row per worker, the merge, and what happened."""
+        table = PrettyTable()
+        table.field_names = ["worker", "host", "pid", "seed", "share", "demos", "attempts", "failed", "setup s"]
+        table.field_names += ["generation s", "demos/s", "state"]
+        table.align = "r"
+        table.align["host"] = table.align["state"] = "l"
+        for status in self.workers:
+            progress, job = status.progress, status.job
+            host, pid, attempts, failures, setup, generation = ["-"] * 6
+            if progress is not None:
+                host, pid, attempts, failures = progress.host, progress.pid, progress.attempts, progress.failures
+                setup, generation = f"{progress.setup_seconds:.1f}", f"{progress.seconds:.1f}"
+            row = [job.index, host, pid, job.seed, job.num_trials, status.demos, attempts, failures, setup, generation]
+            table.add_row([*row, f"{status.rate:.2f}", status.state])
         lines = [
             f"Distributed generation ({self.outcome}): {self.num_demos}/{self.requested} demos from"
             f" {len(self.workers)} worker(s) in {self.generation_seconds:.1f} s ({self.demos_per_second:.2f}"
             f" demos/s), {self.num_attempts} attempts, {self.num_failures} failed.",
-            "| worker | host | pid | seed | share | demos | attempts | failed | setup s | generation s | demos/s |"
-            " state |",
-            "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+            table.get_string(),
         ]
-        for status in self.workers:
-            progress = status.progress
-            cells: list[Any] = ["-"] * 6
-            if progress is not None:
-                cells = [progress.host, progress.pid, progress.attempts, progress.failures]
-                cells += [f"{progress.setup_seconds:.1f}", f"{progress.seconds:.1f}"]
-            job = status.job
-            row = [job.index, *cells[:2], job.seed, job.num_trials, status.demos, *cells[2:], f"{status.rate:.2f}"]
-            lines.append("| " + " | ".join(str(cell) for cell in [*row, status.state]) + " |")
         if self.merge is not None:
             lines.append(
                 f"Merged {self.merge.num_demos} demos ({self.merge.input_bytes / 1e6:.1f} MB) into {self.output_file}"
                 f" in {self.merge.seconds:.2f} s ({self.merge.throughput_mb_s:.1f} MB/s)."
             )
-        else:
+        elif self.outcome != "merge failed":
             lines.append(f"No worker wrote a shard: {self.output_file} is an empty dataset.")
         if self.failed_output_file is not None:
             lines.append(f"Failed demos: {self.failed_output_file}.")

@@ -59,6 +59,8 @@ class GenerationSettings:
     """Export through the recorder's background writer thread."""
     early_cpu_offload: bool
     """Keep recorded tensors on the CPU from the moment they are recorded."""
+    dataset_compression_threads: int = 1
+    """gzip threads of the worker's recorder (by default one: the CPU the worker reserves)."""
     launcher_args: dict[str, Any] = dataclasses.field(default_factory=dict)
     """The launcher flags (``isaaclab.app.add_launcher_args``) each worker launches its simulation runtime with;
     ``device`` is the worker's."""
@@ -111,6 +113,8 @@ class WorkerProgress:
     """Time to build the env and load the source demos."""
     seconds: float = 0.0
     """Time generating so far, from the first step (at the end: up to the shard being closed)."""
+    compression_threads: int | None = None
+    """gzip threads of the recorder the worker's environment was built with (None until it is configured)."""
 
 
 class GenerationWorker:
@@ -125,6 +129,7 @@ class GenerationWorker:
         self._setup_seconds = 0.0
         self._generation_start: float | None = None
         self._generation_end: float | None = None
+        self._compression_threads: int | None = None
 
     def progress(self) -> WorkerProgress:
         """The counters now."""
@@ -140,6 +145,7 @@ class GenerationWorker:
             failures=generation.num_failures,
             setup_seconds=self._setup_seconds,
             seconds=seconds,
+            compression_threads=self._compression_threads,
         )
 
     def stop(self) -> None:
@@ -152,6 +158,7 @@ class GenerationWorker:
         Raises:
             FileNotFoundError: If the shard folder or the input file is not visible on this node.
         """
+
         setup_start = time.perf_counter()
         settings, job = self._settings, self._job
         self._check_visible(job.shard_dir, "shard folder")
@@ -168,9 +175,11 @@ class GenerationWorker:
 
         with contextlib.ExitStack() as runtime:
 
-            def launch(env_cfg: Any) -> None:
-                """Launch the simulation runtime the env config needs, until the env is closed, and resolve the
-                config's runtime choices with the same flags."""
+            def configure(env_cfg: Any) -> None:
+                """Give the recorder the worker's compression threads; launch the simulation runtime the env config
+                needs, until the env is closed, and resolve the config's runtime choices with the same flags."""
+                env_cfg.recorders.dataset_compression_threads = settings.dataset_compression_threads
+                self._compression_threads = env_cfg.recorders.dataset_compression_threads
                 launcher_args = {**settings.launcher_args, "device": env_cfg.sim.device}
                 runtime.enter_context(launch_simulation(env_cfg, launcher_args))
                 scan(env_cfg, launcher_args)
@@ -187,7 +196,7 @@ class GenerationWorker:
                 dataset_compression=settings.dataset_compression,
                 async_write=settings.async_write,
                 early_cpu_offload=settings.early_cpu_offload,
-                env_cfg_hook=launch,
+                env_cfg_hook=configure,
                 show_progress=False,
                 stop=self._stop,
                 on_loop_start=on_loop_start,
