@@ -22,6 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from lerobot_env import LeRobotEnv, ensure_lerobot_env  # noqa: E402
 
+from isaaclab.utils.datasets.lerobot import merge_lerobot_datasets  # noqa: E402
+
 from isaaclab_mimic.tools.source_dataset import ensure_source_dataset  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +42,8 @@ class CheckDatasets:
     """Written by the LeRobot recorder (``--async_write --dataset_format lerobot``)."""
     converted: Path
     """The HDF5 converted with ``convert_hdf5_to_lerobot.py``."""
+    merged: Path
+    """``recorded`` and ``converted`` merged into one dataset (``merge_lerobot_datasets``): the demos twice."""
 
 
 @pytest.fixture(scope="session")
@@ -65,4 +69,7 @@ def check_datasets(tmp_path_factory) -> CheckDatasets:
     _run(job + ["--output_file", str(folder / "job.hdf5")])
     _run(job + ["--output_file", str(folder / "recorded"), "--dataset_format", "lerobot", "--async_write"])
     _run([sys.executable, str(CONVERT), "--hdf5", str(folder / "job.hdf5"), "--output", str(folder / "converted")])
-    return CheckDatasets(hdf5=folder / "job.hdf5", recorded=folder / "recorded", converted=folder / "converted")
+    merge_lerobot_datasets([str(folder / "recorded"), str(folder / "converted")], str(folder / "merged"))
+    return CheckDatasets(
+        hdf5=folder / "job.hdf5", recorded=folder / "recorded", converted=folder / "converted", merged=folder / "merged"
+    )

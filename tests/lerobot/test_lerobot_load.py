@@ -49,11 +49,11 @@ def hdf5_demos(path: Path) -> list[dict[str, np.ndarray]]:
         ]
 
 
-@pytest.mark.parametrize("which", ["recorded", "converted"])
+@pytest.mark.parametrize("which", ["recorded", "converted", "merged"])
 def test_lerobot_loads_the_demos_of_the_hdf5(lerobot_env, check_datasets, tmp_path, which):
     meta, arrays = load_with_lerobot(lerobot_env, getattr(check_datasets, which), tmp_path / "loaded.npz")
-    demos = hdf5_demos(check_datasets.hdf5)
-    assert meta["num_episodes"] == len(demos) == 3
+    demos = hdf5_demos(check_datasets.hdf5) * (2 if which == "merged" else 1)
+    assert meta["num_episodes"] == len(demos) == (6 if which == "merged" else 3)
     assert meta["lengths"] == [len(demo["actions"]) for demo in demos]
     assert meta["fps"] == 20
     assert meta["cameras"] == ["observation.images.table_cam", "observation.images.wrist_cam"]

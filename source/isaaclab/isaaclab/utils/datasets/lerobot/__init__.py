@@ -20,5 +20,13 @@ except ImportError as error:
 from .journal import recover_dataset
 from .lerobot_dataset_cfg import LeRobotDatasetCfg, VideoCodecCfg
 from .lerobot_dataset_file_handler import LeRobotDatasetFileHandler, decode_frames
+from .merge import merge_lerobot_datasets
 
-__all__ = ["LeRobotDatasetCfg", "LeRobotDatasetFileHandler", "VideoCodecCfg", "decode_frames", "recover_dataset"]
+__all__ = [
+    "LeRobotDatasetCfg",
+    "LeRobotDatasetFileHandler",
+    "VideoCodecCfg",
+    "decode_frames",
+    "merge_lerobot_datasets",
+    "recover_dataset",
+]

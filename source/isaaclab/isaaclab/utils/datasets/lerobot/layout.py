@@ -90,7 +90,7 @@ class FeatureLayout:
         action = _lookup(data, cfg.action_key, "action_key")
         camera_keys = cfg.camera_keys
         if camera_keys is None:
-            camera_keys = [f"obs/{name}" for name, value in data.get("obs", {}).items() if _is_camera(value)]
+            camera_keys = [f"obs/{name}" for name, value in sorted(data.get("obs", {}).items()) if _is_camera(value)]
         cameras, shapes = {}, {}
         for key in camera_keys:
             frames = _lookup(data, key, "camera_keys")
@@ -108,7 +108,7 @@ class FeatureLayout:
         if state_keys is None:
             state_keys = [
                 f"obs/{name}"
-                for name, value in data.get("obs", {}).items()
+                for name, value in sorted(data.get("obs", {}).items())
                 if isinstance(value, torch.Tensor) and f"obs/{name}" not in camera_keys
             ]
         state_sizes = [_row_size(_lookup(data, key, "state_keys")) for key in state_keys]

@@ -49,7 +49,8 @@ class LeRobotDatasetCfg:
 
     Keys are paths into an episode's data, nested with ``/`` (for example ``obs/table_cam``). Left at None, the keys
     follow Isaac Lab's recordings: every ``obs/<name>`` of dtype uint8 and shape (H, W, 3) per step is a camera;
-    every other tensor directly under ``obs`` goes, flattened and in recording order, into ``observation.state``;
+    every other tensor directly under ``obs`` goes, flattened and in the order of their names, into
+    ``observation.state`` (the same order whether the episode comes from the recorder or from an HDF5 file);
     ``actions`` is the action.
     """
 
@@ -69,8 +70,8 @@ class LeRobotDatasetCfg:
     Defaults to None: every uint8 (H, W, 3) tensor directly under ``obs``."""
 
     state_keys: list[str] | None = None
-    """Episode keys concatenated, flattened, into ``observation.state``. Defaults to None: every other tensor directly
-    under ``obs``. An empty list stores no state."""
+    """Episode keys concatenated, flattened, in this order, into ``observation.state``. Defaults to None: every other
+    tensor directly under ``obs``, by name. An empty list stores no state."""
 
     action_key: str = "actions"
     """The episode key stored as ``action``."""

@@ -63,6 +63,34 @@ class DatasetHeader:
         """The header from :meth:`to_json`'s dict."""
         return cls(**{**value, "layout": FeatureLayout.from_json(value["layout"])})
 
+    @classmethod
+    def from_dataset(cls, info: dict, isaaclab: dict, tasks: list[str]) -> DatasetHeader:
+        """The header of a complete dataset, from its ``info.json``, Isaac Lab's metadata and its task strings.
+
+        Raises:
+            ValueError: If the dataset was not written by Isaac Lab (no layout in ``meta/isaaclab.json``) or has
+                more than one task.
+        """
+        if "layout" not in isaaclab or len(tasks) != 1:
+            raise ValueError("only datasets written by Isaac Lab's LeRobot handler, with one task, can be merged")
+        video_info = {
+            name: {key: value for key, value in feature.get("info", {}).items() if key != "video.fps"}
+            for name, feature in info["features"].items()
+            if feature["dtype"] == "video"
+        }
+        return cls(
+            fps=info["fps"],
+            layout=FeatureLayout.from_json(isaaclab["layout"]),
+            task=tasks[0],
+            env_name=isaaclab.get("env_name"),
+            env_args=isaaclab.get("env_args", {}),
+            robot_type=info.get("robot_type"),
+            chunks_size=info["chunks_size"],
+            data_files_size_in_mb=info["data_files_size_in_mb"],
+            video_files_size_in_mb=info["video_files_size_in_mb"],
+            video_info=video_info,
+        )
+
 
 def write_json(path: str, value: Any) -> None:
     """Write a JSON file atomically (a reader, or a crash, never sees half of it)."""
@@ -152,6 +180,14 @@ def write_tasks(path: str, tasks: list[str]) -> None:
     table = table.replace_schema_metadata({b"pandas": json.dumps(pandas_metadata).encode()})
     pq.write_table(table, path + ".tmp")
     os.replace(path + ".tmp", path)
+
+
+def read_tasks(root: str) -> list[str]:
+    """The task strings of a dataset, in task index order."""
+    table = pq.read_table(os.path.join(root, TASKS_PATH))
+    order = sorted(range(table.num_rows), key=table.column("task_index").to_pylist().__getitem__)
+    tasks = table.column("task").to_pylist()
+    return [tasks[index] for index in order]
 
 
 def read_dataset_meta(root: str) -> tuple[dict, dict, list[dict]]:
