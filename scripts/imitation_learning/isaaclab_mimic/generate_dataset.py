@@ -139,8 +139,6 @@ if args_cli.num_workers is not None and (args_cli.use_skillgen or args_cli.pause
     parser.error("--num_workers does not support --use_skillgen or --pause_subtask")
 if args_cli.video_codec is not None and args_cli.dataset_format != "lerobot":
     parser.error("--video_codec needs --dataset_format lerobot")
-if args_cli.num_workers is not None and args_cli.dataset_format != "hdf5":
-    parser.error("--num_workers writes HDF5 datasets only (--dataset_format hdf5)")
 
 # Mimic environments may use camera observations or an RTX renderer. Request
 # rendering support here so callers do not need a legacy CLI flag.
@@ -280,6 +278,8 @@ def generate_distributed_dataset(env_name: str, input_file: str):
             ray_address=args_cli.ray_address,
             ray_connect_timeout=args_cli.ray_connect_timeout,
             launcher_args=vars(args_cli),
+            dataset_format=args_cli.dataset_format,
+            video_codec=args_cli.video_codec,
         )
     # Ray missing, the cluster cannot be joined or cannot run that many workers, a worker failed, a shard is unreadable
     except (ImportError, ConnectionError, ValueError, DistributedGenerationError) as error:
