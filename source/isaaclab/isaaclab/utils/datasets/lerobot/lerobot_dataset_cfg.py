@@ -83,10 +83,8 @@ class LeRobotDatasetCfg:
     """Files per ``chunk-XXX`` folder."""
 
     data_files_size_in_mb: float = 100.0
-    """A data parquet file is closed, and the next one started, once it holds this many megabytes."""
+    """A data file is closed, and the next one started, once its rows take this many megabytes (uncompressed: the
+    parquet file is smaller)."""
 
     video_files_size_in_mb: float = 200.0
     """A video file is closed, and the next one started, once it holds this many megabytes."""
-
-    image_stats_max_frames: int = 64
-    """At most this many frames of each episode (evenly spaced) go into a camera's statistics."""
