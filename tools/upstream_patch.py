@@ -57,6 +57,7 @@ PATCH_FILES: tuple[str, ...] = (
     "source/isaaclab/isaaclab/utils/datasets/lerobot/layout.py",
     "source/isaaclab/isaaclab/utils/datasets/lerobot/lerobot_dataset_cfg.py",
     "source/isaaclab/isaaclab/utils/datasets/lerobot/lerobot_dataset_file_handler.py",
+    "source/isaaclab/isaaclab/utils/datasets/lerobot/merge.py",
     "source/isaaclab/isaaclab/utils/datasets/lerobot/metadata.py",
     "source/isaaclab/isaaclab/utils/datasets/lerobot/stats.py",
     "source/isaaclab/isaaclab/utils/datasets/lerobot/video_file.py",
@@ -70,8 +71,6 @@ PATCH_FILES: tuple[str, ...] = (
     "source/isaaclab_mimic/isaaclab_mimic/datagen/ray_connection.py",
     "scripts/imitation_learning/isaaclab_mimic/generate_dataset.py",
     "scripts/tools/merge_hdf5_datasets.py",
-    "scripts/tools/convert_hdf5_to_lerobot.py",
-    "scripts/tools/recover_lerobot_dataset.py",
 )
 """The files of the patch, as paths in both this repository and the IsaacLab repository (they share the layout).
 
@@ -83,8 +82,19 @@ NEW_FILES: frozenset[str] = frozenset(
     {
         "source/isaaclab/isaaclab/utils/datasets/chunk_compression.py",
         "source/isaaclab/isaaclab/utils/datasets/episode_writer.py",
+        "source/isaaclab/isaaclab/utils/datasets/lerobot/__init__.py",
+        "source/isaaclab/isaaclab/utils/datasets/lerobot/data_file.py",
+        "source/isaaclab/isaaclab/utils/datasets/lerobot/journal.py",
+        "source/isaaclab/isaaclab/utils/datasets/lerobot/layout.py",
+        "source/isaaclab/isaaclab/utils/datasets/lerobot/lerobot_dataset_cfg.py",
+        "source/isaaclab/isaaclab/utils/datasets/lerobot/lerobot_dataset_file_handler.py",
+        "source/isaaclab/isaaclab/utils/datasets/lerobot/merge.py",
+        "source/isaaclab/isaaclab/utils/datasets/lerobot/metadata.py",
+        "source/isaaclab/isaaclab/utils/datasets/lerobot/stats.py",
+        "source/isaaclab/isaaclab/utils/datasets/lerobot/video_file.py",
         "source/isaaclab/isaaclab/utils/datasets/paged_episode_store.py",
         "source/isaaclab/isaaclab/utils/datasets/writer_shutdown.py",
+        "source/isaaclab_mimic/isaaclab_mimic/datagen/dataset_format.py",
         "source/isaaclab_mimic/isaaclab_mimic/datagen/dataset_generation.py",
         "source/isaaclab_mimic/isaaclab_mimic/datagen/dataset_merge.py",
         "source/isaaclab_mimic/isaaclab_mimic/datagen/distributed_generation.py",
