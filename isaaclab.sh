@@ -17,7 +17,8 @@ print_help() {
 usage: $(basename "$0") [-h] [-i] [-p ARGS...] [-t [PYTEST ARGS...]] [-f] [--export-patch FILE [--isaaclab PATH]]
 
   -h, --help       Show this help and exit.
-  -i, --install    Create or update the Python environment and install the packages (editable, test extras).
+  -i, --install    Create or update the Python environment and install the packages (editable, with the test,
+                   bench and lerobot extras).
                    Uses the active virtualenv / conda env if there is one, else ./env_isaaclab.
   -p, --python     Run the environment's python with the given arguments (sets it up first if needed).
   -t, --test       Run the test suite (pytest; extra arguments go to pytest).
@@ -86,7 +87,7 @@ install() {
     echo "[isaaclab.sh] Installing the packages (editable): ${PACKAGES[*]}"
     local args=()
     for pkg in "${PACKAGES[@]}"; do args+=(-e "${ISAACLAB_PATH}/source/${pkg}"); done
-    args[1]="${args[1]}[test,bench,compression]"
+    args[1]="${args[1]}[test,bench,compression,lerobot]"
     args[5]="${args[5]}[test]" # isaaclab_mimic: Ray, for the distributed generation tests
     "${python_exe}" -m pip install --quiet "${args[@]}"
     install_fingerprint "${python_exe}" >"$(dirname "$(dirname "${python_exe}")")/${STAMP_NAME}"

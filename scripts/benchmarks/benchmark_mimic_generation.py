@@ -6,6 +6,8 @@ Runs Mimic generation on the embedded cube-stacking task, with one seed, in four
 * ``sync``: episodes are written inside the simulation loop (the Isaac Lab default),
 * ``async``: episodes are written by the recorder's background writer thread (``async_write``),
 * ``async_offload``: ``async_write`` plus ``early_cpu_offload``,
+* ``async_lerobot`` and ``async_lerobot_x264`` (only when named in ``--modes``): ``async_write`` into a LeRobot
+  dataset (``dataset_format="lerobot"``, cameras encoded on the writer thread with SVT-AV1 or x264),
 
 for a state-only workload (``Isaac-Stack-Cube-Gripper-IK-Rel-Mimic-v0``) and a camera workload
 (``Isaac-Stack-Cube-Gripper-IK-Rel-Visuomotor-Mimic-v0``, a table and a wrist RGB camera).
@@ -138,6 +140,8 @@ MODES: dict[str, dict[str, Any]] = {
     "sync": {},
     "async": {"async_write": True},
     "async_offload": {"async_write": True, "early_cpu_offload": True},
+    "async_lerobot": {"async_write": True, "dataset_format": "lerobot"},
+    "async_lerobot_x264": {"async_write": True, "dataset_format": "lerobot", "video_codec": "libx264"},
 }
 """The export modes, by name, as keyword arguments of :func:`generate_dataset`."""
 
@@ -226,7 +230,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="Demos to generate per run, or a comma-separated list of such numbers (default: 10,20).",
     )
     parser.add_argument("--workloads", type=_names(WORKLOADS), default=list(WORKLOADS), help="state,camera")
-    parser.add_argument("--modes", type=_names(MODES), default=list(MODES), help=",".join(MODES))
+    parser.add_argument(
+        "--modes", type=_names(MODES), default=[mode for mode in MODES if "lerobot" not in mode], help=",".join(MODES)
+    )
     parser.add_argument(
         "--repeats", type=_positive_int, default=None, help="Interleaved repeat rounds (default: 5; --quick: 1)."
     )
@@ -424,7 +430,8 @@ def run_job(job: Job) -> dict[str, Any]:
         "name": job.name,
         "group": job.group,
         **dataclasses.asdict(job),
-        "output_file": job.output_file if exported else None,
+        "output_file": summary.output_file if exported else None,
+        "camera_bytes": camera_bytes(summary.output_file) if exported else None,
         "loop_seconds": summary.loop_seconds,
         "wall_seconds": summary.wall_seconds,
         "export_call_seconds": summary.export_seconds,
@@ -448,6 +455,26 @@ def run_job(job: Job) -> dict[str, Any]:
     }
     print(json.dumps(result, indent=2))
     return result
+
+
+def camera_bytes(path: str) -> int:
+    """Bytes the camera images take on disk: the uint8 (T, H, W, 3) datasets of an HDF5 file (as stored, compressed
+    or not), or the video files of a LeRobot dataset folder."""
+    if os.path.isdir(path):
+        videos = os.path.join(path, "videos")
+        return sum(
+            os.path.getsize(os.path.join(folder, name)) for folder, _, names in os.walk(videos) for name in names
+        )
+    total = 0
+
+    def visit(_: str, item: Any) -> None:
+        nonlocal total
+        if isinstance(item, h5py.Dataset) and item.dtype == "uint8" and item.ndim == 4 and item.shape[-1] == 3:
+            total += item.id.get_storage_size()
+
+    with h5py.File(path, "r") as file:
+        file.visititems(visit)
+    return total
 
 
 def write_profile(profiler: cProfile.Profile, path: str, top: int = 30) -> None:
@@ -523,7 +550,11 @@ def check_identical(results: list[dict[str, Any]], groups: list[str]) -> dict[st
     """
     checks = {}
     for group in groups:
-        exported = [r for r in results if r["group"] == group and r["output_file"] is not None]
+        exported = [
+            r
+            for r in results
+            if r["group"] == group and r["output_file"] is not None and MODES[r["mode"]].get("dataset_format") is None
+        ]
         reference = next((r for r in exported if r["mode"] == REFERENCE_MODE), None)
         others = [r for r in exported if r is not reference]
         if reference is None or not others:
@@ -626,6 +657,7 @@ _MEASURES = (
     "blocked_seconds",
     "write_seconds",
     "bytes_written",
+    "camera_bytes",
     "write_throughput_mb_s",
     "peak_queue_depth",
     "peak_queue_bytes",
@@ -719,8 +751,8 @@ def markdown_table(report: dict[str, Any]) -> str:
         "",
         "| workload | demos | mode | loop s | loop / no_export | loop + drain s | loop + drain / no_export |"
         " loop + drain / sync | in export calls s | loop thread: running s | no free core s | waiting (GIL, locks) s |"
-        " blocked s | writer MB/s | peak queue | peak RSS MB | peak CUDA MB | demos written |",
-        "| --- | ---: | --- |" + " ---: |" * 15,
+        " blocked s | writer MB/s | peak queue | peak RSS MB | peak CUDA MB | demos written | camera MB on disk |",
+        "| --- | ---: | --- |" + " ---: |" * 16,
     ]
     for row in report["rows"]:
         cells = [
@@ -742,6 +774,7 @@ def markdown_table(report: dict[str, Any]) -> str:
             _fmt(row["peak_rss_mb"], 0),
             _fmt(row["peak_cuda_allocated_mb"], 0),
             _fmt(row["demos_written"], 0),
+            _fmt(row["camera_bytes"] / 1e6 if row["camera_bytes"] is not None else None, 2),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")

@@ -179,3 +179,30 @@ def test_differing_datasets_fail_the_run(tmp_path: Path, monkeypatch: pytest.Mon
         assert report["ratios"]["state/1"][mode]["wall_to_no_export"]["median"] == 1.0
     assert "DIFFERENT" in (output_dir / "benchmark_mimic_generation.md").read_text()
     assert Path(files["async"]).is_file()
+
+
+@pytest.mark.slow
+def test_quick_benchmark_lerobot_mode(tmp_path: Path) -> None:
+    """``async_lerobot`` writes LeRobot datasets: its camera bytes are the video files, measured beside the HDF5's,
+    its targets are checked, and its datasets are left out of the HDF5 identity check."""
+    command = [
+        sys.executable,
+        str(SCRIPT),
+        "--quick",
+        "--workloads",
+        "camera",
+        "--modes",
+        "no_export,sync,async_lerobot",
+    ]
+    process = subprocess.run(
+        [*command, "--output_dir", str(tmp_path)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=280
+    )
+    assert process.returncode == 0, f"stdout:\n{process.stdout[-4000:]}\nstderr:\n{process.stderr[-4000:]}"
+    report = json.loads((tmp_path / "benchmark_mimic_generation.json").read_text())
+    rows = {row["mode"]: row for row in report["rows"]}
+    assert rows["async_lerobot"]["demos_written"] == rows["sync"]["demos_written"] == 2
+    assert rows["async_lerobot"]["camera_bytes"] > 0 and rows["sync"]["camera_bytes"] > 0
+    assert rows["no_export"]["camera_bytes"] is None
+    assert {check["mode"] for check in report["targets"]} == {"async_lerobot"}
+    assert report["identical"]["camera/2"]["identical"] is None  # one HDF5 dataset: nothing to compare
+    assert "camera MB on disk" in (tmp_path / "benchmark_mimic_generation.md").read_text()
