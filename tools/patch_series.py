@@ -177,8 +177,6 @@ def apply_diff(text: str | None, diff: FileDiff, reverse: bool = False, where: s
     if (text is not None) != exists_before:
         state = "exists" if text is not None else "is missing"
         raise SeriesError(f"{where}: {diff.path} {state}, which the diff does not expect")
-    if not (diff.old_path if reverse else diff.new_path):
-        return None
     source = [] if text is None else text.splitlines(keepends=True)
     result: list[str] = []
     position = 0
@@ -189,7 +187,12 @@ def apply_diff(text: str | None, diff: FileDiff, reverse: bool = False, where: s
             raise SeriesError(f"{where}: a hunk of {diff.path} at line {start + 1} does not match the file")
         result += source[position:start] + after
         position = start + len(before)
-    return "".join(result + source[position:])
+    result += source[position:]
+    if not (diff.old_path if reverse else diff.new_path):  # the diff deletes the file: it must take every line
+        if result:
+            raise SeriesError(f"{where}: {diff.path} holds more than the diff deletes")
+        return None
+    return "".join(result)
 
 
 def read_series(directory: Path | None = None) -> list[Patch]:
@@ -247,6 +250,12 @@ def stage_trees(patches: Sequence[Patch], final: dict[str, str | None]) -> list[
         for diff in reversed(patch.diffs):
             tree[diff.path] = apply_diff(tree[diff.path], diff, reverse=True, where=patch.name)
         trees.insert(0, tree)
+    for index, patch in enumerate(patches):  # and forwards again: each patch gives the next stage
+        tree = dict(trees[index])
+        for diff in patch.diffs:
+            tree[diff.path] = apply_diff(tree[diff.path], diff, where=patch.name)
+        if tree != trees[index + 1]:
+            raise SeriesError(f"{patch.name}: applied forwards, it does not give the files it was undone from")
     return trees
 
 

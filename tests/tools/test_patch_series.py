@@ -76,6 +76,19 @@ def test_a_diff_that_does_not_match_names_the_patch_the_file_and_the_line(series
         series.apply_diff("x\n", created, where="0003-z.patch")
 
 
+def test_undoing_a_new_file_checks_every_line_of_it(series):
+    """Undoing a patch that adds a file removes the file only if it holds exactly what the patch added: a line a
+    later change slipped in (a test added to the file without a patch that adds it) is an error, not lost."""
+    created = series.parse_patch("0001-new.patch", _diff(series, NEW_MODULE, None, "a\nb\n")).diffs[0]
+    assert series.apply_diff("a\nb\n", created, reverse=True, where="0001-new.patch") is None
+    with pytest.raises(
+        series.SeriesError, match="0001-new.patch: .*episode_writer.py holds more than the diff deletes"
+    ):
+        series.apply_diff("a\nb\nc\n", created, reverse=True, where="0001-new.patch")
+    with pytest.raises(series.SeriesError, match="0001-new.patch: a hunk of .*episode_writer.py at line 1"):
+        series.apply_diff("x\na\nb\n", created, reverse=True, where="0001-new.patch")
+
+
 def test_a_malformed_patch_is_refused_with_its_name(series):
     text = _diff(series, MODULE, "a\nb\nc\n", "a\nB\nc\n")
     with pytest.raises(series.SeriesError, match="0004-cut.patch: the hunk of .*recorder_manager.py ends early"):
@@ -176,9 +189,13 @@ def test_refresh_puts_each_change_into_the_last_patch_that_touches_the_file(seri
         NEW_MODULE: "class EpisodeWriter:\n    threads = 1\n",
     }
     write_tree(project["root"], edited)
-    # stale until refreshed: the change is outside the hunks, so the series undoes, but not to Isaac Lab's file
+    with pytest.raises(series.SeriesError, match="0001-writer.patch: a hunk of .*episode_writer.py .*refresh"):
+        series.check(series.WheelSource(project["wheel"]))  # stale until refreshed
+    write_tree(project["root"], {NEW_MODULE: PROJECT[NEW_MODULE]})
+    # a change outside the hunks: the series undoes, but not to Isaac Lab's file
     with pytest.raises(series.PatchExportError, match="recorder_manager.py differ from .* run .*refresh"):
         series.check(series.WheelSource(project["wheel"]))
+    write_tree(project["root"], edited)
     before = {name: (project["series_dir"] / name).read_text() for name in ("0001-writer.patch", "0002-recorder.patch")}
 
     assert series.refresh("HEAD") == ["0001-writer.patch", "0002-recorder.patch"]

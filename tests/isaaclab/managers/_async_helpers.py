@@ -61,6 +61,8 @@ class DataEnv:
             scene=SimpleNamespace(num_envs=num_envs),
             env_name=ENV_NAME,
         )
+        # Isaac Lab's ManagerBase asks whether the simulation plays (it resolves the terms' scene entities then)
+        self.sim = SimpleNamespace(is_playing=lambda: True)
         self.step_count = 0
         self.reset_count = 0
         self.actions = torch.zeros(num_envs, ACTION_DIM, device=device)

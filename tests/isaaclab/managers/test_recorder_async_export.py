@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
 
 import _async_helpers as helpers
 import h5py
@@ -353,20 +352,20 @@ def test_handler_gets_stacked_owned_tensors_holding_only_their_episode(
 """
 
 
+@pytest.mark.timeout(60)
 def test_export_does_not_wait_for_the_write_while_the_queue_has_room(recorder, data_env):
-    handler = handler_class(delay_s=0.25)
+    gate = threading.Event()
+    handler = handler_class(gate=gate)
     manager, env = recorder(
         env=data_env(num_envs=3), async_write=True, async_queue_size=16, dataset_file_handler_class_type=handler
     )
     record_steps(manager, env, 3)
-    start = time.perf_counter()
-    manager.export_episodes()
-    held = time.perf_counter() - start
+    manager.export_episodes()  # returns while the first write waits on the gate (else: a hang, caught by timeout)
     stats = manager.writer_statistics
-    assert held < 0.2, f"export_episodes held the caller {held:.3f} s although the queue had room"
     assert stats.episodes_written == 0 and stats.episodes_queued == 3 and stats.blocked_seconds == 0.0
     # an episode is counted once the writer has written it, not when it is queued
     assert manager.exported_successful_episode_count + manager.exported_failed_episode_count == 0
+    gate.set()
     manager.flush()
     assert manager.writer_statistics.episodes_written == 3
     assert manager.exported_successful_episode_count + manager.exported_failed_episode_count == 3
@@ -383,6 +382,20 @@ def test_sync_export_writes_on_the_caller_thread(recorder):
     assert manager.writer_statistics.episodes_written == 4 and manager.writer_statistics.episodes_queued == 0
 
 
+def test_a_sync_recorder_with_default_settings_starts_no_thread(recorder, data_env, tmp_path):
+    """Isaac Lab's behaviour when nothing new is asked for: the HDF5 file is written on the caller's thread, with no
+    writer thread and no compression pool, from the constructor to close()."""
+    threads_before = set(threading.enumerate())
+    manager, env = recorder(env=data_env(num_envs=2, image_size=32))
+    for _ in range(2):
+        record_steps(manager, env, 3)
+        manager.export_episodes()
+        assert set(threading.enumerate()) == threads_before
+    manager.close()
+    with h5py.File(tmp_path / "dataset.hdf5", "r") as file:
+        assert len(file["data"]) == 4
+
+
 @pytest.mark.timeout(60)
 def test_full_queue_blocks_the_export_and_loses_nothing(recorder, data_env, tmp_path):
     delay = 0.015
@@ -391,21 +404,18 @@ def test_full_queue_blocks_the_export_and_loses_nothing(recorder, data_env, tmp_
         env=data_env(num_envs=5), async_write=True, async_queue_size=2, dataset_file_handler_class_type=handler
     )
     expected = {}
-    start = time.perf_counter()
     for round_index in range(10):
         steps = record_steps(manager, env, 2)
         for env_id in range(5):
             expected[f"demo_{5 * round_index + env_id}"] = expected_demo(steps, env_id)
         manager.export_episodes()
         assert manager.writer_statistics.episodes_queued <= 2
-    elapsed = time.perf_counter() - start
     stats = manager.writer_statistics
     manager.close()
     final = manager.writer_statistics
 
     # the caller was held back: only 2 episodes may wait, the other 48 had to wait for a slow write each
     assert stats.blocked_seconds > 0.0
-    assert elapsed >= 0.8 * (50 - 2) * delay
     assert stats.peak_queue_depth == 2
     assert final.episodes_submitted == final.episodes_written == 50
     assert final.episodes_queued == 0 and final.bytes_queued == 0 and final.episodes_failed == 0

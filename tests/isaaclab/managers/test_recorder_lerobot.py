@@ -18,6 +18,8 @@ from _async_helpers import DataEnv, expected_demo, record_steps
 from isaaclab.managers import DatasetExportMode
 from isaaclab.utils.datasets.lerobot import LeRobotDatasetCfg, LeRobotDatasetFileHandler
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize("async_write", [False, True], ids=["sync", "async"])
 def test_recorder_writes_lerobot_datasets(recorder, tmp_path, async_write):

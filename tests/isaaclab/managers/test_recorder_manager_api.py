@@ -39,6 +39,8 @@ class EnvDouble:
             scene=SimpleNamespace(num_envs=num_envs),
             env_name="Isaac-Double-v0",
         )
+        # Isaac Lab's ManagerBase asks whether the simulation plays (it resolves the terms' scene entities then)
+        self.sim = SimpleNamespace(is_playing=lambda: True)
         self.step_count = 0
         self.success = torch.zeros(num_envs, dtype=torch.bool)
         if success_term:

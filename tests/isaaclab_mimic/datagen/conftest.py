@@ -1,3 +1,8 @@
+# Copyright (c) 2024-2026, The Isaac Lab Project Developers (https://github.com/isaac-sim/IsaacLab/blob/main/CONTRIBUTORS.md).
+# All rights reserved.
+#
+# SPDX-License-Identifier: Apache-2.0
+
 """Fixtures of the datagen tests: a small kinematic pick-and-place Mimic env and source demos for it.
 
 The world: a floating gripper ("gripper") whose pose follows the commanded target exactly, a cube and a goal marker
@@ -58,6 +63,11 @@ class FakeRecorderManager:
         self.calls.append(("export", [int(i) for i in env_ids]))
 
 
+def rotation_from_rotvec(rotvec: torch.Tensor) -> torch.Tensor:
+    """Rotation matrices from rotation vectors (axis times angle), with Isaac Lab 3.0's math functions only."""
+    return PoseUtils.matrix_from_quat(PoseUtils.quat_from_angle_axis(rotvec.norm(dim=-1), rotvec))
+
+
 class FakeMimicEnv:
     """A batched kinematic pick-and-place env with the Mimic interface."""
 
@@ -70,6 +80,7 @@ class FakeMimicEnv:
         self.action_manager = SimpleNamespace(action=torch.zeros(num_envs, 7))
         self.action_space = SimpleNamespace(shape=(num_envs, 7))
         self.sim = SimpleNamespace(is_stopped=lambda: self.stopped)
+        self.scene = SimpleNamespace(get_state=self._scene_state)  # Isaac Lab's generator keeps the initial state
         self.stopped = False
         self.eef_pose = PoseUtils.make_pose(HOME.expand(num_envs, 3), torch.eye(3).expand(num_envs, 3, 3))
         self.gripper = torch.ones(num_envs)
@@ -98,20 +109,24 @@ class FakeMimicEnv:
             self.objects["cube"][i] = self._random_pose(x_range=(0.3, 0.5), y_range=(-0.3, -0.1))
             self.objects["goal"][i] = self._random_pose(x_range=(0.3, 0.5), y_range=(0.1, 0.3))
 
+    def _scene_state(self, is_relative: bool = False) -> dict:
+        """The scene's state in the form of ``InteractiveScene.get_state`` (here only the objects' poses)."""
+        return {"rigid_object": {name: {"root_pose": pose.clone()} for name, pose in self.objects.items()}}
+
     def _random_pose(self, x_range, y_range) -> torch.Tensor:
         u = torch.rand(3, generator=self.generator)
         pos = torch.tensor(
             [x_range[0] + u[0] * (x_range[1] - x_range[0]), y_range[0] + u[1] * (y_range[1] - y_range[0]), 0.02]
         )
         yaw = (u[2] - 0.5) * math.pi / 2
-        return PoseUtils.make_pose(pos, PoseUtils.quat_from_axis_angle(torch.tensor([0.0, 0.0, float(yaw)])))
+        return PoseUtils.make_pose(pos, rotation_from_rotvec(torch.tensor([0.0, 0.0, float(yaw)])))
 
     def step(self, actions: torch.Tensor):
         assert actions.shape == (self.num_envs, 7), actions.shape
         self.step_count += 1
         self.action_manager.action = actions.clone()
         pos, rot = PoseUtils.unmake_pose(self.eef_pose)
-        new_rot = PoseUtils.matrix_from_quat(PoseUtils.quat_from_axis_angle(actions[:, 3:6])) @ rot
+        new_rot = rotation_from_rotvec(actions[:, 3:6]) @ rot
         self.eef_pose = PoseUtils.make_pose(pos + actions[:, :3], new_rot)
         closing = actions[:, 6] < 0
         near = (self.objects["cube"][:, :3, 3] - self.eef_pose[:, :3, 3]).norm(dim=-1) < GRASP_DISTANCE
@@ -143,7 +158,7 @@ class FakeMimicEnv:
 
     def action_to_target_eef_pose(self, action: torch.Tensor) -> dict[str, torch.Tensor]:
         pos, rot = PoseUtils.unmake_pose(self.eef_pose)
-        delta_rot = PoseUtils.matrix_from_quat(PoseUtils.quat_from_axis_angle(action[:, 3:6]))
+        delta_rot = rotation_from_rotvec(action[:, 3:6])
         return {"gripper": PoseUtils.make_pose(pos + action[:, :3], delta_rot @ rot)}
 
     def actions_to_gripper_actions(self, actions: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -1,9 +1,15 @@
+# Copyright (c) 2024-2026, The Isaac Lab Project Developers (https://github.com/isaac-sim/IsaacLab/blob/main/CONTRIBUTORS.md).
+# All rights reserved.
+#
+# SPDX-License-Identifier: Apache-2.0
+
 """Tests for parallel generation: env config, async tasks and the env loop (with the fake env)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from types import SimpleNamespace
 
 import pytest
@@ -17,6 +23,8 @@ from isaaclab.utils.datasets import HDF5DatasetFileHandler
 from isaaclab_mimic.datagen import generation
 
 from isaaclab_tasks.utils import parse_cfg
+
+pytestmark = pytest.mark.unit
 
 
 @pytest.fixture
@@ -113,6 +121,7 @@ def test_an_exception_in_one_task_ends_the_run_with_that_exception(fakes, source
     to_action = env.target_eef_pose_to_action
     error = TaskFailure("env 1 broke")
 
+    @functools.wraps(to_action)  # keeps its signature, which Isaac Lab's waypoint inspects
     def failing_in_env_1(*args, env_id=0, **kwargs):
         if env_id == 1 and env.step_count >= 5:
             raise error

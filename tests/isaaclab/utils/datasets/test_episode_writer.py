@@ -190,7 +190,7 @@ def test_sync_writes_inline_in_order_on_the_caller_thread(writers):
     assert stats.episodes_submitted == stats.episodes_written == 5
     assert stats.episodes_queued == 0 and stats.bytes_queued == 0
     assert stats.bytes_written == sum(job.nbytes for job in jobs) == 5 * 2 * 4 * 4
-    assert stats.write_seconds >= 5 * 0.002 and stats.submit_seconds >= stats.write_seconds
+    assert 0 < stats.write_seconds <= stats.submit_seconds
     assert stats.blocked_seconds == 0.0
     writer.flush()
     writer.close()
@@ -257,16 +257,23 @@ def test_async_writes_in_submission_order_on_the_writer_thread(writers):
     assert stats.episodes_failed == 0
 
 
+@pytest.mark.timeout(30)
 def test_async_submit_returns_before_the_write_and_flush_waits(writers):
-    handler = MemoryHandler(delay_s=0.2)
+    gate = threading.Event()
+    handler = MemoryHandler(gate=gate)
     writer = writers(asynchronous=True)
-    start = time.perf_counter()
-    writer.submit(make_job(handler, 0))
-    assert time.perf_counter() - start < 0.1
+    writer.submit(make_job(handler, 0))  # returns while the write waits on the gate (else: a hang, caught by timeout)
+    assert handler.in_write.wait(5)
     assert handler.written == [] and writer.statistics.episodes_written == 0
-    writer.flush()
+    flusher = threading.Thread(target=writer.flush, daemon=True)
+    flusher.start()
+    flusher.join(0.2)
+    assert flusher.is_alive(), "flush returned before the episode was written"
+    gate.set()
+    flusher.join(10)
+    assert not flusher.is_alive()
     assert handler.written == ["demo_0"] and writer.statistics.episodes_written == 1
-    assert writer.statistics.write_seconds >= 0.2
+    assert writer.statistics.write_seconds > 0
 
 
 def test_statistics_while_jobs_wait_and_after(writers):
@@ -298,12 +305,10 @@ def _submit_in_thread(writer, job):
     outcome = {}
 
     def run():
-        start = time.perf_counter()
         try:
             writer.submit(job)
         except BaseException as error:  # noqa: BLE001 - handed to the test
             outcome["error"] = error
-        outcome["seconds"] = time.perf_counter() - start
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
@@ -324,11 +329,10 @@ def test_full_queue_blocks_submit_until_there_is_room(writers):
     gate.set()
     thread.join(10)
     assert not thread.is_alive() and "error" not in outcome
-    assert outcome["seconds"] >= 0.15
     writer.flush()
     stats = writer.statistics
     assert handler.written == ["demo_0", "demo_1", "demo_2"] and handler.tags == [0, 1, 2]
-    assert stats.peak_queue_depth == 2 and stats.blocked_seconds >= 0.15
+    assert stats.peak_queue_depth == 2 and stats.blocked_seconds > 0
 
 
 @pytest.mark.timeout(30)
@@ -351,7 +355,7 @@ def test_byte_bound_blocks_and_an_oversized_episode_is_accepted_alone(writers):
     stats = writer.statistics
     assert handler.written == ["demo_0", "demo_1", "demo_2"] and handler.tags == [0, 1, 2]
     assert stats.peak_queue_depth == 1 and stats.peak_queue_bytes == big.nbytes
-    assert stats.blocked_seconds >= 0.15
+    assert stats.blocked_seconds > 0
 
 
 def test_close_drains_joins_and_is_idempotent(writers):

@@ -30,6 +30,8 @@ from isaaclab.utils.datasets.lerobot import (  # noqa: E402
 )
 from isaaclab.utils.datasets.lerobot.video_file import mdat_payload_offset  # noqa: E402
 
+pytestmark = pytest.mark.unit
+
 MAX_MEAN_ABS_ERROR = 6.0
 """Decoded frames may differ from the recorded ones by this much on average (uint8 levels)."""
 

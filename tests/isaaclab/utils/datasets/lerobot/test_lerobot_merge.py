@@ -26,6 +26,8 @@ from isaaclab.utils.datasets.lerobot import (  # noqa: E402
     merge_lerobot_datasets,
 )
 
+pytestmark = pytest.mark.unit
+
 SHARDS = {"shard_0": [(0, 12), (1, 9)], "shard_1": [(2, 14)], "shard_2": [(3, 8), (4, 10), (5, 11)]}
 """Per shard, its episodes as (contents index, length)."""
 

@@ -20,6 +20,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _lerobot_episodes import episode_arrays  # noqa: E402
 from test_lerobot_dataset_file_handler import assert_episode_matches, open_dataset  # noqa: E402
 
+from isaaclab.utils.datasets.lerobot import recover_dataset  # noqa: E402
+
+pytestmark = pytest.mark.unit
+
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *[os.pardir] * 5))
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_lerobot_crash_worker.py")
 RECOVER_SCRIPT = os.path.join(REPO_ROOT, "scripts", "tools", "recover_lerobot_dataset.py")
@@ -47,17 +51,15 @@ def kill_after(root, num_episodes: int, video_mb: float) -> None:
 
 @pytest.mark.parametrize("video_mb", [200.0, 0.01], ids=["one-file", "rolled-over"])
 def test_every_written_episode_is_recovered(tmp_path, video_mb):
-    """After a SIGKILL, the recovery command makes a complete dataset of every episode written before the kill (and
-    at most the one being written, if it had finished), each identical to what was written."""
+    """After a SIGKILL, recovery makes a complete dataset of every episode written before the kill (and at most the
+    one being written, if it had finished), each identical to what was written."""
     root = tmp_path / "dataset"
     kill_after(root, 4, video_mb)
     assert not (root / "meta/info.json").exists()
-    result = subprocess.run([sys.executable, RECOVER_SCRIPT, str(root)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    reader = open_dataset(root)
-    num_episodes = reader.get_num_episodes()
+    num_episodes = recover_dataset(str(root))
     assert num_episodes in (4, 5)
-    assert f"Recovered {num_episodes} episodes" in result.stdout
+    reader = open_dataset(root)
+    assert reader.get_num_episodes() == num_episodes
     for index in range(num_episodes):
         assert_episode_matches(reader.load_episode(f"demo_{index}"), episode_arrays(index, NUM_STEPS + index))
     info = json.loads((root / "meta/info.json").read_text())
@@ -69,8 +71,20 @@ def test_every_written_episode_is_recovered(tmp_path, video_mb):
             assert name.endswith((".parquet", ".mp4", ".json")), os.path.join(folder, name)
 
 
-def test_recover_command_without_journal(tmp_path):
+def test_a_folder_without_journal_is_refused(tmp_path):
     (tmp_path / "dataset").mkdir()
-    result = subprocess.run([sys.executable, RECOVER_SCRIPT, str(tmp_path / "dataset")], capture_output=True, text=True)
-    assert result.returncode != 0
-    assert "no recovery journal" in result.stderr
+    with pytest.raises(FileNotFoundError, match="no recovery journal"):
+        recover_dataset(str(tmp_path / "dataset"))
+
+
+@pytest.mark.skipif(not os.path.isfile(RECOVER_SCRIPT), reason="scripts/ is in a checkout, not in the wheel")
+def test_recover_command(tmp_path):
+    """The command recovers a killed writer's dataset and says how many episodes; without a journal it fails."""
+    root = tmp_path / "dataset"
+    kill_after(root, 2, 200.0)
+    result = subprocess.run([sys.executable, RECOVER_SCRIPT, str(root)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    num_episodes = open_dataset(root).get_num_episodes()
+    assert num_episodes in (2, 3) and f"Recovered {num_episodes} episodes" in result.stdout
+    result = subprocess.run([sys.executable, RECOVER_SCRIPT, str(root)], capture_output=True, text=True)
+    assert result.returncode == 1 and "no recovery journal" in result.stderr
