@@ -56,11 +56,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
-from benchmark_utils.cli import benchmark_parser, int_list, name_list, parse_with_sizes, positive_int
+from benchmark_utils.cli import Size, benchmark_parser, int_list, name_list, parse_args, positive_int
 from benchmark_utils.recorder import EXPORT_MODES
 from benchmark_utils.report import Panel, fmt, markdown_table, start_report, write_results
 from benchmark_utils.rounds import format_spread, median, ratio_spread, run_rounds, select
-from benchmark_utils.workers import WORKER_FLAG, run_worker, serve
+from benchmark_utils.workers import run_script, run_worker
 
 NAME = "benchmark_mimic_generation"
 """Base name of the result files."""
@@ -110,30 +110,30 @@ MEASURES = (
 )
 """The per-run measurements summarized by their median."""
 
-DEFAULTS = {"num_envs": 10, "generation_num_trials": [10, 20], "camera_size": None, "repeats": 5}
-DEFAULTS["source_num_demos"] = 10
-QUICK = {"num_envs": 2, "generation_num_trials": [2], "camera_size": 32, "repeats": 1, "source_num_demos": 2}
-"""Sizes of a full run and of ``--quick`` (a tiny run for the tests)."""
+SIZES = {
+    "num_envs": Size(positive_int, 10, 2, "Parallel environments."),
+    "generation_num_trials": Size(int_list, [10, 20], [2], "Demos per run, or several such numbers."),
+    "camera_size": Size(positive_int, None, 32, "Camera images' width and height (None: the task's, 84)."),
+    "source_num_demos": Size(positive_int, 10, 2, "Demos of the cached source dataset."),
+    "repeats": Size(positive_int, 5, 1, "Interleaved rounds."),
+}
+"""The size options."""
 
 
-def parse_args(argv: Sequence[str] | None = None) -> Any:
+def parse_command_line(argv: Sequence[str] | None = None) -> Any:
     """Parse the command line (``--quick`` fills in the sizes not given)."""
-    parser = benchmark_parser(__doc__)
-    parser.add_argument("--num_envs", type=positive_int, default=None, help="Parallel environments (10).")
-    parser.add_argument("--generation_num_trials", type=int_list, default=None, help="Demos per run (10,20).")
+    parser = benchmark_parser(__doc__, SIZES)
     parser.add_argument("--workloads", type=name_list(WORKLOADS), default=list(WORKLOADS), help="state,camera")
     default_modes = [name for name, mode in MODES.items() if mode.by_default]
     parser.add_argument("--modes", type=name_list(MODES), default=default_modes, help=",".join(MODES))
     parser.add_argument("--device", default="cpu", help="Torch device: cpu, cuda or cuda:<index>.")
     parser.add_argument("--seed", type=int, default=1, help="Seed of every generation run.")
-    parser.add_argument("--camera_size", type=positive_int, default=None, help="Camera images' size (task's: 84).")
     parser.add_argument("--torch_threads", type=int, default=0, help="torch threads (0: all cores but one).")
     parser.add_argument("--disable_dataset_compression", action="store_true", help="Write uncompressed datasets.")
     parser.add_argument("--input_file", default=None, help="Annotated source dataset (default: built and cached).")
-    parser.add_argument("--source_num_demos", type=positive_int, default=None, help="Demos of the cached source.")
     parser.add_argument("--keep_datasets", action="store_true", help="Keep the generated datasets.")
     parser.add_argument("--profile", action="store_true", help="Profile every run's loop thread with cProfile.")
-    args = parse_with_sizes(parser, argv, DEFAULTS, QUICK)
+    args = parse_args(parser, argv, SIZES)
     if args.input_file is not None and not os.path.isfile(args.input_file):
         parser.error(f"the input file '{args.input_file}' does not exist")
     return args
@@ -298,7 +298,7 @@ Main.
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; returns the exit status (1 if the exported datasets differ)."""
-    args = parse_args(argv)
+    args = parse_command_line(argv)
     report = start_report(NAME, args, argv, args.device)
     runs_dir = os.path.join(os.path.abspath(args.output_dir), RUNS_DIR_NAME)
     shutil.rmtree(runs_dir, ignore_errors=True)
@@ -426,7 +426,4 @@ def panels(rows: list[dict[str, Any]]) -> list[Panel]:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == [WORKER_FLAG]:
-        serve(run_job)
-    else:
-        sys.exit(main())
+    run_script(main, run_job)

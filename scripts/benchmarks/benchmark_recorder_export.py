@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import gc
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -39,7 +40,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from benchmark_utils.cli import benchmark_parser, int_list, name_list, parse_with_sizes, positive_int
+from benchmark_utils.cli import Size, benchmark_parser, int_list, name_list, parse_args, positive_int
 from benchmark_utils.recorder import EXPORT_MODES, BenchRecorderCfg, EnvDouble
 from benchmark_utils.report import Panel, fmt, markdown_table, start_report, write_results
 from benchmark_utils.rounds import format_spread, median, ratio_spread, run_rounds, select
@@ -65,25 +66,26 @@ RATIOS = {
 }
 """The per-round ratios: name -> (measurement, reference mode)."""
 
-DEFAULTS = {"num_envs": 8, "lengths": [100, 200, 400, 800], "image_size": 84, "sim_step_ms": 1.0, "repeats": 3}
-QUICK = {"num_envs": 2, "lengths": [16, 32], "image_size": 32, "sim_step_ms": 0.0, "repeats": 1}
-"""Sizes of a full run and of ``--quick``."""
+SIZES = {
+    "num_envs": Size(positive_int, 8, 2, "Parallel envs."),
+    "lengths": Size(int_list, [100, 200, 400, 800], [16, 32], "Episode lengths in steps."),
+    "image_size": Size(positive_int, 84, 32, "Camera width and height."),
+    "sim_step_ms": Size(float, 1.0, 0.0, "Simulated physics time per step (a sleep)."),
+    "repeats": Size(positive_int, 3, 1, "Interleaved rounds."),
+}
+"""The size options."""
 
 
-def parse_args(argv: Sequence[str] | None = None) -> Any:
+def parse_command_line(argv: Sequence[str] | None = None) -> Any:
     """Parse the command line (``--quick`` fills in the sizes not given)."""
-    parser = benchmark_parser(__doc__)
-    parser.add_argument("--num_envs", type=positive_int, default=None, help="Parallel envs (8).")
-    parser.add_argument("--lengths", type=int_list, default=None, help="Episode lengths in steps (100,200,400,800).")
+    parser = benchmark_parser(__doc__, SIZES)
     parser.add_argument("--payloads", type=name_list(PAYLOADS), default=list(PAYLOADS), help="state,cameras")
-    parser.add_argument("--image_size", type=positive_int, default=None, help="Camera width and height (84).")
     parser.add_argument("--modes", type=name_list(EXPORT_MODES), default=list(EXPORT_MODES), help="Export modes.")
     parser.add_argument("--device", default="cpu", help="Device of the env buffers: cpu or cuda[:N].")
     parser.add_argument("--episodes_per_env", type=positive_int, default=1, help="Episodes each env exports.")
-    parser.add_argument("--sim_step_ms", type=float, default=None, help="Simulated physics time per step (1.0).")
     parser.add_argument("--no_compression", action="store_true", help="Write without gzip.")
     parser.add_argument("--seed", type=int, default=0, help="Seed of the synthetic data.")
-    args = parse_with_sizes(parser, argv, DEFAULTS, QUICK)
+    args = parse_args(parser, argv, SIZES)
     if torch.device(args.device).type == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda was asked for, but CUDA is not available")
     return args
@@ -171,9 +173,9 @@ def summarize(runs: list[dict[str, Any]], modes: list[str]) -> list[dict[str, An
     return rows
 
 
-def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    """Run the benchmark; returns the report."""
-    args = parse_args(argv)
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark; returns the exit status."""
+    args = parse_command_line(argv)
     cuda = torch.device(args.device).type == "cuda"
     if args.device == "cpu":
         torch.set_num_threads(1)  # the writer thread keeps a core; OpenMP workers would fight it for it
@@ -227,8 +229,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     write_results(args.output_dir, NAME, f"Recorder export ({args.device})", report, sections, panels)
     if not cuda:
         print("[INFO] Device memory could not be measured: the benchmark ran on the CPU (--device cuda on a GPU).")
-    return report
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

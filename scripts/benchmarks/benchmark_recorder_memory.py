@@ -34,19 +34,18 @@ Examples::
 from __future__ import annotations
 
 import gc
-import sys
 import tempfile
 import threading
 from collections.abc import Sequence
 from typing import Any
 
 import torch
-from benchmark_utils.cli import benchmark_parser, name_list, parse_with_sizes, positive_int
+from benchmark_utils.cli import Size, benchmark_parser, name_list, parse_args, positive_int
 from benchmark_utils.recorder import EXPORT_MODES, BenchRecorderCfg, EnvDouble
 from benchmark_utils.report import Panel, fmt, markdown_table, start_report, write_results
 from benchmark_utils.rounds import format_spread, run_rounds, select, spread
 from benchmark_utils.rss import RssSampler, malloc_trim
-from benchmark_utils.workers import WORKER_FLAG, run_worker, serve
+from benchmark_utils.workers import run_script, run_worker
 
 from isaaclab.managers import RecorderManager
 from isaaclab.utils.datasets import EpisodeData, HDF5DatasetFileHandler
@@ -60,9 +59,14 @@ MODES = ("sync", "async", "async_offload")
 DEVICE_NOT_MEASURED = "not measured: the benchmark ran on the CPU (device memory exists only with --device cuda)"
 """What the results say about device memory on the CPU."""
 
-DEFAULTS = {"num_envs": 8, "image_size": 128, "episode_length": 300, "rounds": 3, "repeats": 3}
-QUICK = {"num_envs": 4, "image_size": 32, "episode_length": 20, "rounds": 2, "repeats": 1}
-"""Sizes of a full run and of ``--quick``."""
+SIZES = {
+    "num_envs": Size(positive_int, 8, 4, "Parallel envs, at least 2."),
+    "image_size": Size(positive_int, 128, 32, "Camera width and height."),
+    "episode_length": Size(positive_int, 300, 20, "Steps per episode."),
+    "rounds": Size(positive_int, 3, 2, "Episodes of env 0 exported."),
+    "repeats": Size(positive_int, 3, 1, "Interleaved rounds (runs of every mode)."),
+}
+"""The size options."""
 
 
 class HeldHDF5DatasetFileHandler(HDF5DatasetFileHandler):
@@ -77,16 +81,12 @@ class HeldHDF5DatasetFileHandler(HDF5DatasetFileHandler):
         super().write_episode(episode, demo_id, dataset_compression)
 
 
-def parse_args(argv: Sequence[str] | None = None) -> Any:
+def parse_command_line(argv: Sequence[str] | None = None) -> Any:
     """Parse the command line (``--quick`` fills in the sizes not given)."""
-    parser = benchmark_parser(__doc__)
-    parser.add_argument("--num_envs", type=positive_int, default=None, help="Parallel envs, at least 2 (8).")
-    parser.add_argument("--image_size", type=positive_int, default=None, help="Camera width and height (128).")
-    parser.add_argument("--episode_length", type=positive_int, default=None, help="Steps per episode (300).")
-    parser.add_argument("--rounds", type=positive_int, default=None, help="Episodes of env 0 exported (3).")
+    parser = benchmark_parser(__doc__, SIZES)
     parser.add_argument("--modes", type=name_list(MODES), default=list(MODES), help=",".join(MODES))
     parser.add_argument("--device", default="cpu", help="Device of the env buffers: cpu or cuda[:N].")
-    args = parse_with_sizes(parser, argv, DEFAULTS, QUICK)
+    args = parse_args(parser, argv, SIZES)
     if args.num_envs < 2:
         parser.error("--num_envs must be at least 2 (env 0 is exported while the others are reset)")
     if torch.device(args.device).type == "cuda" and not torch.cuda.is_available():
@@ -216,9 +216,9 @@ def _share(value: float | None, whole: float) -> float | None:
     return None if value is None or not whole else value / whole
 
 
-def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    """Run the benchmark; returns the report."""
-    args = parse_args(argv)
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark; returns the exit status."""
+    args = parse_command_line(argv)
     cuda = torch.device(args.device).type == "cuda"
     report = start_report(NAME, args, argv, args.device)
     task = {key: getattr(args, key) for key in ("num_envs", "image_size", "episode_length", "rounds", "device")}
@@ -279,11 +279,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     write_results(args.output_dir, NAME, "Recorder memory: counted, held and resident", report, sections, panels)
     if not cuda:
         print("[INFO] Device memory could not be measured: the benchmark ran on the CPU (--device cuda on a GPU).")
-    return report
+    return 0
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == [WORKER_FLAG]:
-        serve(run_mode)
-    else:
-        main()
+    run_script(main, run_mode)

@@ -42,12 +42,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
-from benchmark_utils.cli import benchmark_parser, int_list, name_list, parse_with_sizes, positive_int
+from benchmark_utils.cli import Size, benchmark_parser, int_list, name_list, parse_args, positive_int
 from benchmark_utils.machine import REPO_ROOT
 from benchmark_utils.recorder import BenchRecorderCfg, EnvDouble, camera_frames
 from benchmark_utils.report import Panel, fmt, markdown_table, start_report, write_results
 from benchmark_utils.rounds import format_spread, ratio_spread, run_rounds, select, spread
-from benchmark_utils.workers import WORKER_FLAG, run_worker, serve
+from benchmark_utils.workers import run_script, run_worker
 
 from isaaclab.managers import DatasetExportMode, RecorderManager
 
@@ -63,24 +63,25 @@ STATE_KEYS, STATE_WIDTH, CAMERA_SIZE = 11, 7, 84
 TARGETS = {"16 envs": 1.0, "1024 envs": 0.1, "4096 envs": 0.1, "256 envs + camera": 0.3}
 """Most this project's steady ms per step may be, as a share of Isaac Lab 3.0.0's, per case (CPU)."""
 
-DEFAULTS = {"num_envs": [16, 256, 1024, 4096], "camera_envs": [256], "steps": 32, "warmup": 8, "repeats": 5}
-QUICK = {"num_envs": [16, 64], "camera_envs": [16], "steps": 4, "warmup": 2, "repeats": 2}
-"""Sizes of a full run and of ``--quick``."""
+SIZES = {
+    "num_envs": Size(int_list, [16, 256, 1024, 4096], [16, 64], "Env counts of the state cases."),
+    "camera_envs": Size(int_list, [256], [16], "Env counts of the camera cases."),
+    "steps": Size(positive_int, 32, 4, "Timed steps per episode."),
+    "warmup": Size(int, 8, 2, "Untimed steps before them in each episode."),
+    "repeats": Size(positive_int, 5, 2, "Interleaved rounds."),
+}
+"""The size options."""
 
 
-def parse_args(argv: Sequence[str] | None = None) -> Any:
+def parse_command_line(argv: Sequence[str] | None = None) -> Any:
     """Parse the command line (``--quick`` fills in the sizes not given)."""
-    parser = benchmark_parser(__doc__)
-    parser.add_argument("--num_envs", type=int_list, default=None, help="Env counts of the state cases.")
-    parser.add_argument("--camera_envs", type=int_list, default=None, help="Env counts of the camera cases.")
-    parser.add_argument("--steps", type=positive_int, default=None, help="Timed steps per episode (32).")
-    parser.add_argument("--warmup", type=int, default=None, help="Untimed steps before them in each episode (8).")
+    parser = benchmark_parser(__doc__, SIZES)
     devices = ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
     parser.add_argument("--devices", type=name_list(["cpu", "cuda"]), default=devices, help="cpu and/or cuda.")
     upstream = parser.add_mutually_exclusive_group()
     upstream.add_argument("--upstream_python", default=None, help="Python of an Isaac Lab 3.0.0 environment.")
     upstream.add_argument("--no_upstream", action="store_true", help="Measure this project's recorder only.")
-    return parse_with_sizes(parser, argv, DEFAULTS, QUICK)
+    return parse_args(parser, argv, SIZES)
 
 
 def locate_upstream(args: Any) -> tuple[str | None, str]:
@@ -226,9 +227,9 @@ def tables(rows: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    """Run the benchmark; returns the report."""
-    args = parse_args(argv)
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark; returns the exit status."""
+    args = parse_command_line(argv)
     report = start_report(NAME, args, argv)
     pythons = {OURS: sys.executable}
     upstream, origin = locate_upstream(args)
@@ -266,11 +267,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     ]
     sizes = f"{args.steps} timed steps after {args.warmup} untimed, {args.repeats} interleaved rounds, torch 1 thread"
     write_results(args.output_dir, NAME, f"Recording step cost ({sizes})", report, [*tables(rows), *notes], panels)
-    return report
+    return 0
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == [WORKER_FLAG]:
-        serve(measure)
-    else:
-        main()
+    run_script(main, measure)

@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
-from benchmark_utils.cli import benchmark_parser, int_list, parse_with_sizes, positive_int
+from benchmark_utils.cli import Size, benchmark_parser, int_list, parse_args, positive_int
 from benchmark_utils.report import Panel, fmt, markdown_table, start_report, write_results
 from benchmark_utils.rounds import median, run_rounds, select
 
@@ -53,25 +53,26 @@ MEASURES = ("generation_seconds", "demos_per_second", "steady_demos_per_second",
 MEASURES += ("merge_mb_per_second",)
 """The per-run measurements summarized by their median."""
 
-DEFAULTS = {"generation_num_trials": 20, "repeats": 1, "merge_copies": 16, "source_num_demos": DEFAULT_NUM_SOURCE_DEMOS}
-QUICK = {"generation_num_trials": 2, "merge_copies": 2, "source_num_demos": 2}
-"""Sizes of a full run and of ``--quick``."""
+SIZES = {
+    "generation_num_trials": Size(positive_int, 20, 2, "Demos per run."),
+    "merge_copies": Size(positive_int, 16, 2, "Inputs of the merge alone."),
+    "source_num_demos": Size(positive_int, DEFAULT_NUM_SOURCE_DEMOS, 2, "Demos of the cached source dataset."),
+    "repeats": Size(positive_int, 1, 1, "Interleaved rounds."),
+}
+"""The size options."""
 
 
-def parse_args(argv: Sequence[str] | None = None) -> Any:
+def parse_command_line(argv: Sequence[str] | None = None) -> Any:
     """Parse the command line (``--quick`` fills in the sizes not given)."""
-    parser = benchmark_parser(__doc__)
+    parser = benchmark_parser(__doc__, SIZES)
     parser.add_argument("--workers", type=int_list, default=[1, 2], help="Worker counts to run, e.g. 1,2,4.")
-    parser.add_argument("--generation_num_trials", type=positive_int, default=None, help="Demos per run (20).")
     parser.add_argument("--num_envs", type=positive_int, default=1, help="Environments per worker.")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", help="cpu or cuda.")
     parser.add_argument("--ray_address", default=None, help="A Ray cluster to run on (default: a local instance).")
     parser.add_argument("--async_write", action=argparse.BooleanOptionalAction, default=True, help="Async export.")
     parser.add_argument("--seed", type=int, default=1, help="Seed of every run.")
-    parser.add_argument("--merge_copies", type=positive_int, default=None, help="Inputs of the merge test (16).")
     parser.add_argument("--input_file", default=None, help="Annotated source dataset (default: built and cached).")
-    parser.add_argument("--source_num_demos", type=positive_int, default=None, help="Demos of the cached source.")
-    args = parse_with_sizes(parser, argv, DEFAULTS, QUICK)
+    args = parse_args(parser, argv, SIZES)
     args.workers = sorted(args.workers)
     return args
 
@@ -186,7 +187,7 @@ def sections(report: dict[str, Any]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and write its reports."""
-    args = parse_args(argv)
+    args = parse_command_line(argv)
     import ray  # the 'ray' extra of isaaclab_mimic
 
     from isaaclab_mimic.datagen.ray_connection import connect_ray

@@ -45,10 +45,10 @@ from typing import Any
 import h5py
 import numpy as np
 import torch
-from benchmark_utils.cli import benchmark_parser, int_list, parse_with_sizes, positive_int
+from benchmark_utils.cli import Size, benchmark_parser, int_list, parse_args, positive_int
 from benchmark_utils.report import Panel, fmt, markdown_table, start_report, write_results
 from benchmark_utils.rounds import format_spread, median, ratio_spread, run_rounds, select, spread
-from benchmark_utils.workers import WORKER_FLAG, run_worker, serve
+from benchmark_utils.workers import run_script, run_worker
 
 NAME = "writer_throughput"
 """Base name of the result files."""
@@ -65,21 +65,22 @@ TARGETS = {"mb_s_vs_baseline": 2.0, "file_vs_baseline": 1.10}
 STATE_TASK = "Isaac-Stack-Cube-Gripper-IK-Rel-Mimic-v0"
 """The task whose cached source dataset gives the episodes' states."""
 
-DEFAULTS = {"camera_sizes": [84, 256], "megabytes": 150, "threads": None, "repeats": 5, "source_num_demos": 2}
-QUICK = {"camera_sizes": [32], "megabytes": 2, "repeats": 2}
-"""Sizes of a full run and of ``--quick``."""
+SIZES = {
+    "camera_sizes": Size(int_list, [84, 256], [32], "Camera widths and heights."),
+    "megabytes": Size(positive_int, 150, 2, "Array MB of an episode set (the demos cycled)."),
+    "source_num_demos": Size(positive_int, 2, 2, "Demos of the cached source dataset."),
+    "repeats": Size(positive_int, 5, 2, "Interleaved rounds."),
+}
+"""The size options."""
 
 
-def parse_args(argv: Sequence[str] | None = None) -> Any:
+def parse_command_line(argv: Sequence[str] | None = None) -> Any:
     """Parse the command line (``--quick`` fills in the sizes not given)."""
-    parser = benchmark_parser(__doc__)
-    parser.add_argument("--camera_sizes", type=int_list, default=None, help="Camera widths and heights (84,256).")
-    parser.add_argument("--megabytes", type=positive_int, default=None, help="Array MB per episode set (150).")
+    parser = benchmark_parser(__doc__, SIZES)
     parser.add_argument("--threads", type=int_list, default=None, help="Compression threads (1 and every core).")
     parser.add_argument("--baseline_source", default=None, help="A checkout of the tree to compare with.")
-    parser.add_argument("--source_num_demos", type=positive_int, default=None, help="Demos of the source dataset.")
     parser.add_argument("--work_dir", default=None, help="Where the files are written (default: a temp folder).")
-    args = parse_with_sizes(parser, argv, DEFAULTS, QUICK)
+    args = parse_args(parser, argv, SIZES)
     args.threads = args.threads or sorted({1, os.cpu_count() or 1})
     if args.baseline_source and not os.path.isdir(os.path.join(args.baseline_source, "source", "isaaclab")):
         parser.error(f"--baseline_source '{args.baseline_source}' has no source/isaaclab")
@@ -316,9 +317,9 @@ def summarize(runs: list[dict[str, Any]], sizes: list[int]) -> list[dict[str, An
     return rows
 
 
-def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    """Run the benchmark; returns the report."""
-    args = parse_args(argv)
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark; returns the exit status (1 if a file does not hold the values it should)."""
+    args = parse_command_line(argv)
     report = start_report(NAME, args, argv)
     pythonpaths = {OURS: [], UPSTREAM: []}
     if args.baseline_source:
@@ -383,11 +384,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     write_results(args.output_dir, NAME, "Writer throughput on the embedded task's episodes", report, sections, panels)
     if not all(checks.values()):
         print("[ERROR] A file does not hold the values Isaac Lab 3.0.0's call wrote.", file=sys.stderr)
-    return report
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == [WORKER_FLAG]:
-        serve(measure)
-    else:
-        sys.exit(0 if all(main()["checks"].values()) else 1)
+    run_script(main, measure)

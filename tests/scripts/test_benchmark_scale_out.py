@@ -54,10 +54,10 @@ def test_worker_counts_are_limited_by_cpus_and_on_cuda_by_gpus(benchmark: Module
     assert benchmark.runnable_worker_counts([1, 2, 4, 8], "cpu", resources) == [1, 2, 4, 8]
     assert benchmark.runnable_worker_counts([1, 2, 4, 8], "cuda", resources) == [1, 2]
     assert benchmark.runnable_worker_counts([1, 2], "cuda:0", {"CPU": 16.0}) == []
-    assert benchmark.parse_args(["--workers", "4,1,2,2"]).workers == [1, 2, 4]
-    assert benchmark.parse_args(["--no-async_write", "--quick"]).async_write is False
+    assert benchmark.parse_command_line(["--workers", "4,1,2,2"]).workers == [1, 2, 4]
+    assert benchmark.parse_command_line(["--no-async_write", "--quick"]).async_write is False
     with pytest.raises(SystemExit):
-        benchmark.parse_args(["--workers", "0,2"])
+        benchmark.parse_command_line(["--workers", "0,2"])
 
 
 def test_rows_are_medians_with_speedups_over_one_worker(benchmark: ModuleType) -> None:
@@ -70,7 +70,7 @@ def test_rows_are_medians_with_speedups_over_one_worker(benchmark: ModuleType) -
 
 
 def test_reports_show_the_table_the_merge_and_a_chart(benchmark: ModuleType, tmp_path: Path) -> None:
-    args = benchmark.parse_args(["--quick", "--output_dir", str(tmp_path)])
+    args = benchmark.parse_command_line(["--quick", "--output_dir", str(tmp_path)])
     report = benchmark.start_report(benchmark.NAME, args, [])
     report.update(ray={"version": "2.60.0", "gpus": 0}, skipped_worker_counts=[4])
     report.update(rows=benchmark.summarize([fake_run(1, 0, 10.0), fake_run(2, 0, 6.0)], [1, 2]))

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -44,44 +45,53 @@ def name_list(choices: Iterable[str]) -> Callable[[str], list[str]]:
     return parse
 
 
-def benchmark_parser(description: str | None) -> argparse.ArgumentParser:
-    """A parser with the options every benchmark has: ``--output_dir``, ``--repeats`` and ``--quick``.
+@dataclasses.dataclass(frozen=True)
+class Size:
+    """An option that sets how big a run is: a full run's value and ``--quick``'s."""
 
-    ``--repeats`` defaults to None: :func:`parse_with_sizes` fills it in with the other sizes.
+    type: Callable[[str], Any]
+    """The argparse type."""
+    default: Any
+    """The value of a full run."""
+    quick: Any
+    """The value with ``--quick``."""
+    help: str
+    """What it sets."""
+
+
+def benchmark_parser(description: str | None, sizes: dict[str, Size]) -> argparse.ArgumentParser:
+    """A parser with the options every benchmark has (``--output_dir``, ``--quick``) and the size options.
+
+    A size option left out takes its full run's or ``--quick``'s value: see :func:`parse_args`.
 
     Args:
         description: The script's docstring (shown by ``--help``).
+        sizes: The size options, by name (``repeats``, the interleaved rounds, among them).
 
     Returns:
         The parser.
     """
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output_dir", default="./benchmark_results", help="Folder of the result files.")
-    parser.add_argument("--repeats", type=positive_int, default=None, help="Interleaved rounds.")
     parser.add_argument("--quick", action="store_true", help="A seconds-long run with tiny sizes, for the tests.")
+    for name, size in sizes.items():
+        values = f"(default: {_text(size.default)}; --quick: {_text(size.quick)})"
+        parser.add_argument(f"--{name}", type=size.type, default=None, help=f"{size.help} {values}")
     return parser
 
 
-def parse_with_sizes(
-    parser: argparse.ArgumentParser,
-    argv: Sequence[str] | None,
-    defaults: dict[str, Any],
-    quick: dict[str, Any],
+def parse_args(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None, sizes: dict[str, Size]
 ) -> argparse.Namespace:
-    """Parse the command line and fill in every size argument left out: from ``quick`` with ``--quick``, else from
-    ``defaults`` (explicit arguments always win).
-
-    Args:
-        parser: The parser; the options named in ``defaults`` must default to None.
-        argv: The arguments (None: ``sys.argv[1:]``).
-        defaults: The sizes of a full run, by option name.
-        quick: The sizes of ``--quick``, by option name (a name missing here takes its default).
-
-    Returns:
-        The parsed arguments.
-    """
+    """Parse the command line; every size option left out takes ``--quick``'s value with ``--quick``, else its full
+    run's (explicit arguments always win)."""
     args = parser.parse_args(argv)
-    for name, default in defaults.items():
+    for name, size in sizes.items():
         if getattr(args, name) is None:
-            setattr(args, name, quick.get(name, default) if args.quick else default)
+            setattr(args, name, size.quick if args.quick else size.default)
     return args
+
+
+def _text(value: Any) -> str:
+    """A size's value as typed on the command line."""
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value)

@@ -61,7 +61,10 @@ def run_worker(
     return json.loads(answers[-1])
 
 
-def serve(work: Callable[[dict[str, Any]], Any]) -> None:
-    """The worker's side: read the task from stdin, do it, and print the answer on a marked line."""
+def run_script(main: Callable[[], int], work: Callable[[dict[str, Any]], Any]) -> None:
+    """A benchmark script's entry point: with :data:`WORKER_FLAG`, read a task from stdin, do it with ``work`` and
+    print the answer on a marked line; else run the benchmark (``main``) and exit with its status."""
+    if sys.argv[1:] != [WORKER_FLAG]:
+        sys.exit(main())
     answer = work(json.load(sys.stdin))
     print(_ANSWER + json.dumps(answer), flush=True)
