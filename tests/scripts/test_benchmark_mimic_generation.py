@@ -12,36 +12,24 @@ with the other Mimic tools (``--quick`` uses a 2-demo source dataset, built ther
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import h5py
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = REPO_ROOT / "scripts" / "benchmarks" / "benchmark_mimic_generation.py"
 WORKLOADS = ("state", "camera")
 MODES = ("no_export", "sync", "async", "async_offload")
 RATIOS = ("loop_to_no_export", "wall_to_no_export", "wall_to_sync")
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
+def quick_run(run_benchmark, tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
     """Run the benchmark once with ``--quick`` into a temporary folder."""
     output_dir = tmp_path_factory.mktemp("benchmark")
-    process = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--repeats", "2", "--output_dir", str(output_dir)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=280,
-    )
-    assert process.returncode == 0, f"stdout:\n{process.stdout[-4000:]}\nstderr:\n{process.stderr[-4000:]}"
+    process = run_benchmark("benchmark_mimic_generation", "--quick", "--repeats", "2", "--output_dir", str(output_dir))
     return process, output_dir
 
 
@@ -97,19 +85,9 @@ def test_quick_benchmark_outputs(quick_run: tuple[subprocess.CompletedProcess, P
     assert not list(output_dir.rglob("*.hdf5"))
 
 
-def _load_script() -> ModuleType:
-    """Import the benchmark script as a module (its folder first on ``sys.path``, as when it runs)."""
-    sys.path.insert(0, str(SCRIPT.parent))
-    spec = importlib.util.spec_from_file_location("benchmark_mimic_generation", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_differing_datasets_fail_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_differing_datasets_fail_the_run(load_benchmark, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """If an async dataset differs from the sync one, the run reports it and exits with status 1, keeping the files."""
-    benchmark = _load_script()
+    benchmark = load_benchmark("benchmark_mimic_generation")
     files = {}
     for mode, value in (("sync", 1.0), ("async", 2.0)):
         files[mode] = str(tmp_path / f"{mode}.hdf5")

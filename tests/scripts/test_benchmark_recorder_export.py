@@ -8,29 +8,19 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = REPO_ROOT / "scripts" / "benchmarks" / "benchmark_recorder_export.py"
 MODES = ["no_export", "sync", "async", "async_offload"]
 RATIOS = ("hold_to_sync", "loop_to_no_export", "wall_to_no_export", "wall_to_sync")
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(180)
-def test_quick_benchmark_writes_a_complete_report(tmp_path: Path) -> None:
+def test_quick_benchmark_writes_a_complete_report(run_benchmark, tmp_path: Path) -> None:
     """Every (payload, length) runs every mode once per round in a rotated order; every env exports one episode."""
-    completed = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--repeats", "2", "--output_dir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=170,
-    )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
+    completed = run_benchmark("benchmark_recorder_export", "--quick", "--repeats", "2", "--output_dir", str(tmp_path))
 
     report = json.loads((tmp_path / "recorder_export.json").read_text())
     assert report["args"]["quick"] is True and report["device_memory"] == "not measured (CPU)"

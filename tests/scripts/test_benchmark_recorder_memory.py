@@ -9,29 +9,21 @@ assertions: RSS depends on the allocator)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = REPO_ROOT / "scripts" / "benchmarks" / "benchmark_recorder_memory.py"
 POINTS = {"round1_before_export", "round1_after_export", "round2_before_export", "round2_after_export", "after_drain"}
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(240)
-def test_quick_benchmark_writes_a_complete_report(tmp_path: Path) -> None:
+def test_quick_benchmark_writes_a_complete_report(run_benchmark, tmp_path: Path) -> None:
     """Counted bytes are the recorded steps plus the queued episodes, the pools hold at least what is in use, the
     queue empties at the drain, and device memory is reported as not measured on the CPU."""
-    completed = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--modes", "async,sync", "--output_dir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=230,
+    completed = run_benchmark(
+        "benchmark_recorder_memory", "--quick", "--modes", "async,sync", "--output_dir", str(tmp_path)
     )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
 
     report = json.loads((tmp_path / "recorder_memory.json").read_text())
     assert "not measured" in report["device_memory"] and "could not be measured" in completed.stdout

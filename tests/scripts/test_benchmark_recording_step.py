@@ -13,28 +13,19 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = REPO_ROOT / "scripts" / "benchmarks" / "benchmark_recording_step.py"
 CASES = ["16 envs", "64 envs", "16 envs + camera"]
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(280)
-def test_quick_benchmark_writes_a_complete_report(tmp_path: Path) -> None:
+def test_quick_benchmark_writes_a_complete_report(run_benchmark, tmp_path: Path) -> None:
     """Every round runs each recorder once in a rotated order, each measuring every case; rows hold the spreads."""
-    completed = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--devices", "cpu", "--output_dir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=270,
-    )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
+    completed = run_benchmark("benchmark_recording_step", "--quick", "--devices", "cpu", "--output_dir", str(tmp_path))
 
     report = json.loads((tmp_path / "recording_step.json").read_text())
     assert report["args"]["quick"] is True and report["args"]["repeats"] == 2

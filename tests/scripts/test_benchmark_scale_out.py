@@ -12,26 +12,17 @@ the script's own logic runs on made-up measurements.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import re
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "benchmarks" / "benchmark_scale_out.py"
-
 
 @pytest.fixture(scope="module")
-def benchmark() -> ModuleType:
-    """The benchmark script, imported as a module (its folder first on ``sys.path``, as when it runs)."""
-    sys.path.insert(0, str(SCRIPT.parent))
-    spec = importlib.util.spec_from_file_location("benchmark_scale_out", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+def benchmark(load_benchmark) -> ModuleType:
+    """The benchmark script, imported as a module."""
+    return load_benchmark("benchmark_scale_out")
 
 
 def fake_run(num_workers: int, round_index: int, seconds: float) -> dict:

@@ -12,31 +12,21 @@ script runs from the repository root to share the cached source dataset under ``
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = REPO_ROOT / "scripts" / "benchmarks" / "benchmark_writer_throughput.py"
 WRITERS = ["this_project", "baseline", "isaaclab_3.0.0"]
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(280)
-def test_quick_benchmark_writes_a_complete_report(tmp_path: Path) -> None:
+def test_quick_benchmark_writes_a_complete_report(run_benchmark, tmp_path: Path) -> None:
     """Every round runs each writer once in a rotated order; the files hold the values of Isaac Lab 3.0.0's call."""
     out = tmp_path / "results"
-    command = [sys.executable, str(SCRIPT), "--quick", "--threads", "1,2", "--baseline_source", str(REPO_ROOT)]
-    completed = subprocess.run(
-        [*command, "--output_dir", str(out), "--work_dir", str(tmp_path)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=270,
-    )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
+    options = ["--threads", "1,2", "--baseline_source", str(REPO_ROOT), "--work_dir", str(tmp_path)]
+    run_benchmark("benchmark_writer_throughput", "--quick", *options, "--output_dir", str(out))
 
     report = json.loads((out / "writer_throughput.json").read_text())
     assert report["args"]["quick"] is True and report["args"]["camera_sizes"] == [32]
