@@ -375,7 +375,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     panels = [
         Panel(
             f"{size}x{size} cameras",
-            [f"{row['writer']} {row['threads'] or ''}".strip() for row in rows if row["camera_size"] == size],
+            [f"{row['writer']}\n{row['threads'] or 1} thread(s)" for row in rows if row["camera_size"] == size],
             {"MB/s": [row["mb_s"] for row in rows if row["camera_size"] == size]},
             "MB/s (median, range over rounds)",
         )

@@ -16,6 +16,7 @@ import datetime
 import json
 import os
 import sys
+import textwrap
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -120,11 +121,12 @@ def write_chart(path: str, title: str, panels: Sequence[Panel]) -> None:
                 high.append(top - middle)
             positions = [spot + (index - (len(panel.series) - 1) / 2) * width for spot in range(len(values))]
             bars = ax.bar(positions, medians, width, yerr=[low, high], capsize=2, label=label)
-            ax.bar_label(bars, labels=[f"{value:.3g}" if value else "" for value in medians], fontsize=7)
+            ax.bar_label(bars, labels=[_number(value) for value in medians], fontsize=7)
         for label, value in panel.lines.items():
             ax.axhline(value, color="gray", linestyle="--", linewidth=0.8)
             ax.annotate(label, (ax.get_xlim()[0], value), fontsize=7, color="gray", va="bottom")
-        ax.set_xticks(range(len(panel.categories)), panel.categories, fontsize=8)
+        labels = ["\n".join(textwrap.fill(line, 14) for line in name.split("\n")) for name in panel.categories]
+        ax.set_xticks(range(len(panel.categories)), labels, fontsize=8)
         ax.set_yscale("log" if panel.log else "linear")
         ax.set_ylabel(panel.ylabel, fontsize=8)
         ax.set_title(panel.title, fontsize=9)
@@ -142,3 +144,10 @@ def _bar(value: Any) -> tuple[float, float, float]:
             return 0.0, 0.0, 0.0
         return value["median"], value["min"], value["max"]
     return (float(value),) * 3 if value is not None else (0.0, 0.0, 0.0)
+
+
+def _number(value: float) -> str:
+    """A bar's label: three significant digits, whole numbers from 1000 on, nothing for an empty bar."""
+    if not value:
+        return ""
+    return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.3g}"
