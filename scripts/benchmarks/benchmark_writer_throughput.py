@@ -162,7 +162,8 @@ def prepare_data(args: Any, work_dir: str) -> dict[str, dict[str, Any]]:
     """Render the episodes of every camera size once and save them for the workers (``.npz``, uncompressed).
 
     Returns:
-        Per camera size: the file, the number of episodes (the demos cycled) and their array bytes.
+        Per camera size: the file, the number of episodes (the demos cycled), their array bytes and the camera
+        frames' share of them.
     """
     from isaaclab_mimic.tools.source_dataset import ensure_source_dataset
 
@@ -171,9 +172,11 @@ def prepare_data(args: Any, work_dir: str) -> dict[str, dict[str, Any]]:
     for size in args.camera_sizes:
         demos = task_episodes(source_file, size)
         demo_bytes = [sum(array.nbytes for array in _flatten(demo).values()) for demo in demos]
+        frame_bytes = [sum(demo["obs"][name].nbytes for name in ("table_cam", "wrist_cam")) for demo in demos]
         episodes = 0
         while sum(demo_bytes[index % len(demos)] for index in range(episodes)) < args.megabytes * 1e6:
             episodes += 1
+        cycled = [index % len(demos) for index in range(episodes)]
         path = os.path.join(work_dir, f"episodes_{size}.npz")
         np.savez(
             path,
@@ -182,8 +185,8 @@ def prepare_data(args: Any, work_dir: str) -> dict[str, dict[str, Any]]:
         data[str(size)] = {
             "file": path,
             "episodes": episodes,
-            "bytes": sum(demo_bytes[index % len(demos)] for index in range(episodes)),
-            "camera_bytes": sum(demo["obs"]["table_cam"].nbytes * 2 for demo in demos),
+            "bytes": sum(demo_bytes[index] for index in cycled),
+            "camera_bytes": sum(frame_bytes[index] for index in cycled),
         }
     return data
 
@@ -361,8 +364,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for row in rows
     ]
     sizes = ", ".join(
-        f"{size}: {data[str(size)]['episodes']} episodes, {data[str(size)]['bytes'] / 1e6:.1f} MB"
-        for size in args.camera_sizes
+        f"{size}: {info['episodes']} episodes, {info['bytes'] / 1e6:.1f} MB, {info['camera_bytes'] / 1e6:.1f} MB of it"
+        " camera frames"
+        for size, info in data.items()
     )
     sections = [
         f"Episode sets ({sizes}); {args.repeats} interleaved rounds. MB/s: median [min-max] over the rounds; ratios:"
