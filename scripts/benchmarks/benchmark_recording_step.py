@@ -103,7 +103,7 @@ def locate_upstream(args: Any) -> tuple[str | None, str]:
     if env is None and not args.quick:
         env = ensure_upstream_env(tool.ensure_wheel(), tool.WHEEL_SHA256)
     if env is None:
-        return None, "its environment is not built (./isaaclab.sh -t -m upstream tests/upstream builds it)"
+        return None, "its environment is not built (a run without --quick builds it, once: a few minutes)"
     return str(env.python), f"the upstream check's environment {env.root}"
 
 
