@@ -15,9 +15,11 @@ TORCH_SPEC="${ISAACLAB_TORCH_SPEC:-torch==2.13.0}"
 print_help() {
     cat <<EOF
 usage: $(basename "$0") [-h] [-i] [-p ARGS...] [-t [PYTEST ARGS...]] [-f] [--export-patch FILE [--isaaclab PATH]]
+                   [--export-series DIR [--isaaclab PATH]]
 
   -h, --help       Show this help and exit.
-  -i, --install    Create or update the Python environment and install the packages (editable, test extras).
+  -i, --install    Create or update the Python environment and install the packages (editable, with the test,
+                   bench and lerobot extras).
                    Uses the active virtualenv / conda env if there is one, else ./env_isaaclab.
   -p, --python     Run the environment's python with the given arguments (sets it up first if needed).
   -t, --test       Run the test suite (pytest; extra arguments go to pytest).
@@ -27,6 +29,12 @@ usage: $(basename "$0") [-h] [-i] [-p ARGS...] [-t [PYTEST ARGS...]] [-f] [--exp
                    repository paths). Default: against the isaaclab==3.0.0 wheel (downloaded once, cached); apply with
                    'patch -p3 < FILE' in site-packages. The wheel has no scripts/, so the scripts are then left
                    out. With --isaaclab PATH (a v3.0.0 checkout): against that tree, scripts included; 'git apply FILE'.
+
+  --export-series DIR [--isaaclab PATH]
+                   Write the work as a series of pull requests against Isaac Lab 3.0.0 (DIR/series and one patch per
+                   pull request, kept in tools/patch_series/): apply them in order with 'patch -p3' in site-packages,
+                   or with --isaaclab PATH, 'git apply' in a v3.0.0 checkout. Each one's description is in
+                   docs/upstream_patch.md.
 
 Environment variables:
   ISAACLAB_PYTHON      Python used to create ./env_isaaclab (default: python3).
@@ -86,7 +94,7 @@ install() {
     echo "[isaaclab.sh] Installing the packages (editable): ${PACKAGES[*]}"
     local args=()
     for pkg in "${PACKAGES[@]}"; do args+=(-e "${ISAACLAB_PATH}/source/${pkg}"); done
-    args[1]="${args[1]}[test,bench,compression]"
+    args[1]="${args[1]}[test,bench,compression,lerobot]"
     args[5]="${args[5]}[test]" # isaaclab_mimic: Ray, for the distributed generation tests
     "${python_exe}" -m pip install --quiet "${args[@]}"
     install_fingerprint "${python_exe}" >"$(dirname "$(dirname "${python_exe}")")/${STAMP_NAME}"
@@ -126,6 +134,11 @@ case "$1" in
         shift
         ensure_installed
         exec "$(env_python)" "${ISAACLAB_PATH}/tools/upstream_patch.py" "$@"
+        ;;
+    --export-series)
+        shift
+        ensure_installed
+        exec "$(env_python)" "${ISAACLAB_PATH}/tools/patch_series.py" export "$@"
         ;;
     -f | --format)
         shift

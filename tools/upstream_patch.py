@@ -11,7 +11,8 @@ with ``patch -p3`` in the ``site-packages`` of a pip-installed ``isaaclab==3.0.0
 this repository: the upstream files are read at run time, either from the ``isaaclab==3.0.0`` wheel (downloaded
 once with pip and cached) or from an IsaacLab checkout given with ``--isaaclab``.
 
-:data:`PATCH_FILES` is the one list of the files the patch holds. Run it through ``./isaaclab.sh --export-patch``.
+The files come from the series of pull requests in ``tools/patch_series/`` (see ``patch_series.py``), which the
+whole diff composes, plus :data:`SCRIPT_FILES`. Run it through ``./isaaclab.sh --export-patch``.
 """
 
 from __future__ import annotations
@@ -40,50 +41,15 @@ WHEEL_NAME = f"isaaclab-{ISAACLAB_VERSION}-py3-none-any.whl"
 WHEEL_SHA256 = "625f752c7dd912eb8efade85daeb7a8119d620266852380d17d8f9e701b80bca"
 """The SHA-256 of :data:`WHEEL_NAME`; a cached or given wheel with another digest is refused."""
 
-PATCH_FILES: tuple[str, ...] = (
-    "source/isaaclab/isaaclab/managers/recorder_manager.py",
-    "source/isaaclab/isaaclab/utils/datasets/__init__.py",
-    "source/isaaclab/isaaclab/utils/datasets/__init__.pyi",
-    "source/isaaclab/isaaclab/utils/datasets/chunk_compression.py",
-    "source/isaaclab/isaaclab/utils/datasets/dataset_file_handler_base.py",
-    "source/isaaclab/isaaclab/utils/datasets/episode_data.py",
-    "source/isaaclab/isaaclab/utils/datasets/episode_writer.py",
-    "source/isaaclab/isaaclab/utils/datasets/hdf5_dataset_file_handler.py",
-    "source/isaaclab/isaaclab/utils/datasets/paged_episode_store.py",
-    "source/isaaclab/isaaclab/utils/datasets/writer_shutdown.py",
-    "source/isaaclab_mimic/isaaclab_mimic/datagen/generation.py",
-    "source/isaaclab_mimic/isaaclab_mimic/datagen/dataset_generation.py",
-    "source/isaaclab_mimic/isaaclab_mimic/datagen/dataset_merge.py",
-    "source/isaaclab_mimic/isaaclab_mimic/datagen/distributed_generation.py",
-    "source/isaaclab_mimic/isaaclab_mimic/datagen/distributed_summary.py",
-    "source/isaaclab_mimic/isaaclab_mimic/datagen/generation_worker.py",
-    "source/isaaclab_mimic/isaaclab_mimic/datagen/ray_connection.py",
+SCRIPT_FILES: tuple[str, ...] = (
     "scripts/imitation_learning/isaaclab_mimic/generate_dataset.py",
     "scripts/tools/merge_hdf5_datasets.py",
 )
-"""The files of the patch, as paths in both this repository and the IsaacLab repository (they share the layout).
+"""Isaac Lab scripts that the project changes, outside the series of pull requests (``tools/patch_series/``).
 
-A file that Isaac Lab 3.0.0 does not have becomes a new-file diff. A file under ``source/<pkg>/<pkg>/`` is also in
-the wheel (as ``<pkg>/...``); any other file (``scripts/``) is only in a checkout, so wheel-mode exports leave it out.
+Isaac Lab 3.0.0 ships its scripts only in its git repository, not in the wheel, and that version of them was not
+available to split their changes by feature: the whole patch diffs them against an IsaacLab checkout instead.
 """
-
-NEW_FILES: frozenset[str] = frozenset(
-    {
-        "source/isaaclab/isaaclab/utils/datasets/chunk_compression.py",
-        "source/isaaclab/isaaclab/utils/datasets/episode_writer.py",
-        "source/isaaclab/isaaclab/utils/datasets/paged_episode_store.py",
-        "source/isaaclab/isaaclab/utils/datasets/writer_shutdown.py",
-        "source/isaaclab_mimic/isaaclab_mimic/datagen/dataset_generation.py",
-        "source/isaaclab_mimic/isaaclab_mimic/datagen/dataset_merge.py",
-        "source/isaaclab_mimic/isaaclab_mimic/datagen/distributed_generation.py",
-        "source/isaaclab_mimic/isaaclab_mimic/datagen/distributed_summary.py",
-        "source/isaaclab_mimic/isaaclab_mimic/datagen/generation_worker.py",
-        "source/isaaclab_mimic/isaaclab_mimic/datagen/ray_connection.py",
-    }
-)
-"""The files of :data:`PATCH_FILES` that Isaac Lab 3.0.0 does not have. The Isaac Lab source a patch is made against
-must have every other file of the list, and none of these: one that lacks a file is not Isaac Lab 3.0.0 (an empty
-or partial folder), one that has a new file holds the patch already (this project, or a patched checkout)."""
 
 
 class PatchExportError(RuntimeError):
@@ -243,6 +209,9 @@ def check_wheel(wheel: Path) -> None:
 def unified_diff(repo_path: str, old: str | None, new: str) -> str:
     """A unified diff of one file, in the IsaacLab repository layout.
 
+    The lines are matched without difflib's "popular line" heuristic, which on long files treats blank lines as junk
+    and gives needlessly long diffs.
+
     Args:
         repo_path: The file's path in the repository layout.
         old: Isaac Lab's text, or None if Isaac Lab does not have the file (a new-file diff from ``/dev/null``).
@@ -253,59 +222,73 @@ def unified_diff(repo_path: str, old: str | None, new: str) -> str:
     """
     old_lines = [] if old is None else old.splitlines(keepends=True)
     new_lines = new.splitlines(keepends=True)
-    from_file = "/dev/null" if old is None else f"a/{repo_path}"
-    lines = difflib.unified_diff(old_lines, new_lines, fromfile=from_file, tofile=f"b/{repo_path}", n=3)
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
     out = []
-    for line in lines:
-        out.append(line)
-        if not line.endswith("\n"):
-            out.append("\n\\ No newline at end of file\n")
-    return "".join(out)
+    for group in matcher.get_grouped_opcodes(3):
+        if not out:
+            out += [f"--- {'/dev/null' if old is None else f'a/{repo_path}'}\n", f"+++ b/{repo_path}\n"]
+        (_, old_start, _, new_start, _), (*_, old_end, _, new_end) = group[0], group[-1]
+        out.append(f"@@ -{_range(old_start, old_end)} +{_range(new_start, new_end)} @@\n")
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                out += [" " + line for line in old_lines[i1:i2]]
+                continue
+            out += ["-" + line for line in old_lines[i1:i2]]
+            out += ["+" + line for line in new_lines[j1:j2]]
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out)
 
 
-def build_patch(source: WheelSource | CheckoutSource, project_root: Path = PROJECT_ROOT) -> tuple[str, PatchStats]:
-    """The patch from Isaac Lab's files to the project's, for every file of :data:`PATCH_FILES`.
+def _range(start: int, end: int) -> str:
+    """A hunk's line range as unified diffs write it (1-based start; an empty range starts before its place)."""
+    length = end - start
+    if length == 1:
+        return f"{start + 1}"
+    return f"{start + 1 if length else start},{length}"
+
+
+def build_patch(source: WheelSource | CheckoutSource) -> tuple[str, PatchStats]:
+    """The patch from Isaac Lab's files to the project's: the series composed, and :data:`SCRIPT_FILES`.
+
+    Against the wheel, the tests go where the wheel keeps Isaac Lab's, and the scripts and changelog fragments, which
+    it has no place for, are left out.
 
     Args:
         source: Where Isaac Lab's files come from.
-        project_root: The root of the project (default: this repository).
 
     Returns:
         The diff text and what it holds.
 
     Raises:
-        PatchExportError: If a listed file is missing in the project, or the source is not Isaac Lab 3.0.0 (it lacks
-            a file that the patch changes, or has one that the patch adds).
+        PatchExportError: If the source is not Isaac Lab 3.0.0 (it lacks a file the patch changes, has one it adds,
+            or differs), a script is missing, or the stored series does not end at the project's files.
     """
-    missing = [path for path in PATCH_FILES if not (project_root / path).is_file()]
-    if missing:
-        raise PatchExportError(
-            "files listed in PATCH_FILES are missing in the project at "
-            f"{project_root}:\n  " + "\n  ".join(missing) + "\n(update tools/upstream_patch.py if they moved)"
-        )
+    import patch_series
+
+    wheel_mode = isinstance(source, WheelSource)
+    trees = patch_series.check(source)
     stats = PatchStats(changed=[], added=[], unchanged=[], left_out=[])
+    texts = [(path, trees[0][path], trees[-1][path]) for path in trees[0]]
+    for path in SCRIPT_FILES:
+        if wheel_mode:
+            stats.left_out.append(path)
+            continue
+        old = source.read(path)
+        if old is None:
+            raise PatchExportError(f"{source.description} is not Isaac Lab {ISAACLAB_VERSION}: it lacks {path}")
+        texts.append((path, old, (PROJECT_ROOT / path).read_text(encoding="utf-8")))
     diffs = []
-    lacking, patched = [], []
-    for repo_path in PATCH_FILES:
-        if not source.has_place_for(repo_path):
-            stats.left_out.append(repo_path)
+    for path, old, new in texts:
+        if wheel_mode and not patch_series.in_wheel(path):
+            stats.left_out.append(path)
             continue
-        old = source.read(repo_path)
-        if (old is None) != (repo_path in NEW_FILES):
-            (lacking if old is None else patched).append(repo_path)
-            continue
-        diff = unified_diff(repo_path, old, (project_root / repo_path).read_text(encoding="utf-8"))
+        diff = unified_diff(path, old, new)
         if not diff:
-            stats.unchanged.append(repo_path)
+            stats.unchanged.append(path)
             continue
-        (stats.added if old is None else stats.changed).append(repo_path)
+        (stats.added if old is None else stats.changed).append(path)
         diffs.append(diff)
-    if lacking or patched:
-        problems = [f"it lacks {', '.join(lacking)}"] if lacking else []
-        if patched:
-            problems.append(f"it already has the patch's new files ({', '.join(patched)}): is it this project?")
-        raise PatchExportError(f"{source.description} is not Isaac Lab {ISAACLAB_VERSION}: {'; '.join(problems)}")
-    return "".join(diffs), stats
+    patch = "".join(diffs)
+    return (patch_series.wheel_layout(patch) if wheel_mode else patch), stats
 
 
 def write_patch(output: Path, patch: str) -> None:

@@ -11,6 +11,8 @@ Runs Mimic generation on the embedded cube-stacking task, with one seed, in the 
 * ``sync``: episodes are written inside the simulation loop (the Isaac Lab default),
 * ``async``: episodes are written by the recorder's background writer thread (``async_write``),
 * ``async_offload``: ``async_write`` plus ``early_cpu_offload``,
+* ``async_lerobot`` and ``async_lerobot_x264`` (only when named in ``--modes``): ``async_write`` into a LeRobot
+  dataset (``dataset_format="lerobot"``, cameras encoded on the writer thread with SVT-AV1 or x264),
 
 for a state-only workload (``Isaac-Stack-Cube-Gripper-IK-Rel-Mimic-v0``) and a camera workload
 (``Isaac-Stack-Cube-Gripper-IK-Rel-Visuomotor-Mimic-v0``, a table and a wrist RGB camera), and one or more numbers
@@ -25,7 +27,8 @@ Measured per run (the tables give medians over the rounds):
 
 * loop: the generation loop (``GenerationSummary.loop_seconds``); loop + drain: the loop, the final drain of the
   writer and the closing of the file (``wall_seconds``, the end-to-end time of the generation),
-* time in export calls, time blocked on a full queue, the writer's MB/s and peak queue depth,
+* time in export calls, time blocked on a full queue, the writer's MB/s and peak queue depth, and the bytes the
+  camera images take on disk (the HDF5 image datasets as stored, or the LeRobot video files),
 * peak RSS, and on CUDA the peak device memory allocated (on the CPU: not measured, and the output says so),
 * where the loop thread's time went (``/proc/thread-self/schedstat``): running, ready without a free core, waiting
   (on the GIL, a lock, or the drain).
@@ -55,6 +58,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import h5py
 import torch
 from benchmark_utils.cli import Size, benchmark_parser, int_list, name_list, parse_args, positive_int
 from benchmark_utils.recorder import EXPORT_MODES
@@ -88,6 +92,10 @@ class Mode:
 
 
 MODES: dict[str, Mode] = {name: Mode(settings, compared=name != "no_export") for name, settings in EXPORT_MODES.items()}
+MODES["async_lerobot"] = Mode({"async_write": True, "dataset_format": "lerobot"}, by_default=False, compared=False)
+MODES["async_lerobot_x264"] = Mode(
+    {**MODES["async_lerobot"].settings, "video_codec": "libx264"}, by_default=False, compared=False
+)
 """The export modes, by name (a new mode is one entry)."""
 
 TARGETS = {"loop_to_no_export": 1.03, "wall_to_no_export": 1.06, "wall_to_sync": 0.92}
@@ -101,6 +109,7 @@ MEASURES = (
     "blocked_seconds",
     "write_mb_s",
     "peak_queue_depth",
+    "camera_bytes",
     "peak_rss_mb",
     "peak_cuda_mb",
     "thread_running_seconds",
@@ -177,9 +186,11 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         write_profile(profiler, job["profile_file"])
     thread = {key: value - thread_start[key] for key, value in _thread_times().items()}
     writer = summary.writer
+    written = os.path.exists(summary.output_file)
     return {
         **job,
-        "output_file": job["output_file"] if MODES[job["mode"]].compared else None,
+        "output_file": summary.output_file if MODES[job["mode"]].compared else None,
+        "camera_bytes": camera_bytes(summary.output_file) if written else None,
         "loop_seconds": summary.loop_seconds,
         "wall_seconds": summary.wall_seconds,
         "export_seconds": summary.export_seconds,
@@ -220,6 +231,25 @@ def _thread_times() -> dict[str, float]:
         return {"thread_running_seconds": running}
     waiting = wall - running - no_core
     return {"thread_running_seconds": running, "thread_no_core_seconds": no_core, "thread_waiting_seconds": waiting}
+
+
+def camera_bytes(path: str) -> int:
+    """Bytes the camera images take on disk: the uint8 ``(T, H, W, 3)`` datasets of an HDF5 file as stored, or the
+    video files of a LeRobot dataset folder."""
+    if os.path.isdir(path):
+        videos = os.path.join(path, "videos")
+        return sum(
+            os.path.getsize(os.path.join(folder, name)) for folder, _, names in os.walk(videos) for name in names
+        )
+    sizes = []
+
+    def visit(_: str, item: Any) -> None:
+        if isinstance(item, h5py.Dataset) and item.dtype == "uint8" and item.ndim == 4 and item.shape[-1] == 3:
+            sizes.append(item.id.get_storage_size())
+
+    with h5py.File(path, "r") as file:
+        file.visititems(visit)
+    return sum(sizes)
 
 
 def write_profile(profiler: cProfile.Profile, path: str, top: int = 30) -> None:
@@ -356,7 +386,8 @@ def sections(args: Any, rows: list[dict[str, Any]], identical: dict[str, dict[st
     camera = f"{args.camera_size}x{args.camera_size}" if args.camera_size else "the task's (84x84)"
     header = ["workload", "demos", "mode", "loop s", "loop / no_export", "loop + drain s", "loop + drain / no_export"]
     header += ["loop + drain / sync", "in export calls s", "loop thread running s", "no free core s", "waiting s"]
-    header += ["blocked s", "writer MB/s", "peak queue", "peak RSS MB", "peak CUDA MB", "demos written"]
+    header += ["blocked s", "writer MB/s", "peak queue", "camera MB on disk", "peak RSS MB", "peak CUDA MB"]
+    header += ["demos written"]
     table = [
         [
             row["workload"],
@@ -372,6 +403,7 @@ def sections(args: Any, rows: list[dict[str, Any]], identical: dict[str, dict[st
             fmt(row["blocked_seconds"], 3),
             fmt(row["write_mb_s"], 1),
             fmt(row["peak_queue_depth"], 0),
+            fmt(None if row["camera_bytes"] is None else row["camera_bytes"] / 1e6),
             fmt(row["peak_rss_mb"], 0),
             fmt(row["peak_cuda_mb"], 0),
             fmt(row["demos_written"], 0),

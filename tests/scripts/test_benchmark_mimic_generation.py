@@ -110,3 +110,20 @@ def test_differing_datasets_fail_the_run(load_benchmark, tmp_path: Path, monkeyp
     assert all(row["wall_to_no_export"]["median"] == 1.0 for row in report["rows"])
     assert "DIFFERENT" in (tmp_path / "out" / "benchmark_mimic_generation.md").read_text()
     assert Path(files["async"]).is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_quick_benchmark_lerobot_mode(run_benchmark, tmp_path: Path) -> None:
+    """``async_lerobot`` writes LeRobot datasets: its camera bytes are the video files, measured beside the HDF5's,
+    its targets are checked, and its datasets are left out of the HDF5 identity check."""
+    modes = ["--workloads", "camera", "--modes", "no_export,sync,async_lerobot"]
+    run_benchmark("benchmark_mimic_generation", "--quick", *modes, "--output_dir", str(tmp_path))
+    report = json.loads((tmp_path / "benchmark_mimic_generation.json").read_text())
+    rows = {row["mode"]: row for row in report["rows"]}
+    assert rows["async_lerobot"]["demos_written"] == rows["sync"]["demos_written"] == 2
+    assert rows["async_lerobot"]["camera_bytes"] > 0 and rows["sync"]["camera_bytes"] > 0
+    assert rows["no_export"]["camera_bytes"] is None
+    assert {mode for mode, row in rows.items() if row["targets"]} == {"async_lerobot"}
+    assert report["identical"]["camera/2"]["identical"] is None  # one HDF5 dataset: nothing to compare
+    assert "camera MB on disk" in (tmp_path / "benchmark_mimic_generation.md").read_text()

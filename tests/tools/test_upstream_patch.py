@@ -12,7 +12,6 @@ The first tests use small fake trees (no network); the last one reads the real I
 from __future__ import annotations
 
 import ast
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -24,28 +23,14 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def tool():
-    """The tool module (it is not in a package: loaded from its path)."""
-    name = "upstream_patch_under_test"
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "tools" / "upstream_patch.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    yield module
-    del sys.modules[name]
-
-
-FAKE_PATCH_FILES = (
+FAKE_SERIES_FILES = (
     "source/isaaclab/isaaclab/managers/recorder_manager.py",  # changed
     "source/isaaclab/isaaclab/utils/datasets/episode_writer.py",  # new (not upstream)
     "source/isaaclab/isaaclab/utils/datasets/__init__.pyi",  # changed, no final newline on either side
-    "source/isaaclab/isaaclab/envs/mdp/recorders/recorders_cfg.py",  # identical
     "source/isaaclab_mimic/isaaclab_mimic/datagen/generation.py",  # changed
-    "scripts/imitation_learning/isaaclab_mimic/generate_dataset.py",  # changed (checkout only)
+    "tests/isaaclab/managers/test_writer.py",  # a test the series carries (source/isaaclab/test/ upstream)
 )
-
-FAKE_NEW_FILES = frozenset({"source/isaaclab/isaaclab/utils/datasets/episode_writer.py"})
+FAKE_SCRIPTS = ("scripts/imitation_learning/isaaclab_mimic/generate_dataset.py",)  # changed (checkout only)
 
 UPSTREAM_TEXT = {
     "source/isaaclab/isaaclab/managers/recorder_manager.py": "".join(f"line {i}\n" for i in range(30)),
@@ -53,6 +38,14 @@ UPSTREAM_TEXT = {
     "source/isaaclab/isaaclab/envs/mdp/recorders/recorders_cfg.py": "unchanged = True\n",
     "source/isaaclab_mimic/isaaclab_mimic/datagen/generation.py": "def env_loop():\n    pass\n",
     "scripts/imitation_learning/isaaclab_mimic/generate_dataset.py": "print('upstream')\n",
+}
+STAGE_ONE_TEXT = {  # the files after the first of the two patches of the fake series
+    "source/isaaclab/isaaclab/managers/recorder_manager.py": "".join(
+        f"line {i}\n" if i != 3 else "changed 3\n" for i in range(30)
+    ),
+    "source/isaaclab/isaaclab/utils/datasets/episode_writer.py": "class EpisodeWriter:\n    pass\n",
+    "source/isaaclab/isaaclab/utils/datasets/__init__.pyi": '__all__ = ["EpisodeData", "W"]\nfrom .x import W',
+    "tests/isaaclab/managers/test_writer.py": "def test_writer():\n    assert True\n",
 }
 PROJECT_TEXT = {
     "source/isaaclab/isaaclab/managers/recorder_manager.py": "".join(
@@ -63,23 +56,39 @@ PROJECT_TEXT = {
     "source/isaaclab/isaaclab/utils/datasets/__init__.pyi": '__all__ = ["EpisodeData", "W"]\nfrom .x import W',
     "source/isaaclab/isaaclab/envs/mdp/recorders/recorders_cfg.py": "unchanged = True\n",
     "source/isaaclab_mimic/isaaclab_mimic/datagen/generation.py": "def env_loop(async_write=False):\n    pass\n",
+    "tests/isaaclab/managers/test_writer.py": "def test_writer():\n    assert True\n",
     "scripts/imitation_learning/isaaclab_mimic/generate_dataset.py": "print('patched')\n",
 }
 
 
-def write_tree(root: Path, files: dict[str, str]) -> None:
-    for path, text in files.items():
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        (root / path).write_text(text)
+def write_fake_series(series_module, directory: Path) -> None:
+    """Two patches from UPSTREAM_TEXT to STAGE_ONE_TEXT to PROJECT_TEXT (upstream paths)."""
+    paths = [series_module.upstream_path(path) for path in FAKE_SERIES_FILES]
+
+    def tree(texts: dict[str, str]) -> dict[str, str | None]:
+        return {series_module.upstream_path(path): texts.get(path) for path in FAKE_SERIES_FILES}
+
+    trees = [tree(UPSTREAM_TEXT), tree({**UPSTREAM_TEXT, **STAGE_ONE_TEXT}), tree(PROJECT_TEXT)]
+    names = ["0001-first.patch", "0002-second.patch"]
+    directory.mkdir(parents=True)
+    for index, name in enumerate(names):
+        patch = series_module.Patch(name, f"Patch {index + 1}\n\nWhat it does.", [])
+        changed = [path for path in paths if trees[index][path] != trees[index + 1][path]]
+        (directory / name).write_text(series_module.render_patch(patch, trees[index], trees[index + 1], changed))
+    (directory / "series").write_text("".join(f"{name}\n" for name in names))
 
 
 @pytest.fixture
-def fake(tool, tmp_path, monkeypatch):
-    """A fake project, a fake wheel and a fake IsaacLab checkout, with the tool's list pointed at the fake files."""
-    monkeypatch.setattr(tool, "PATCH_FILES", FAKE_PATCH_FILES)
-    monkeypatch.setattr(tool, "NEW_FILES", FAKE_NEW_FILES)
+def fake(tool, series, write_tree, tmp_path, monkeypatch):
+    """A fake project with a fake series, a fake wheel and a fake IsaacLab checkout; the tools pointed at them."""
+    patch_series = series
     project = tmp_path / "project"
     write_tree(project, PROJECT_TEXT)
+    write_fake_series(patch_series, project / "tools" / "patch_series")
+    for module in (tool, patch_series):
+        monkeypatch.setattr(module, "PROJECT_ROOT", project)
+    monkeypatch.setattr(patch_series, "SERIES_DIR", project / "tools" / "patch_series")
+    monkeypatch.setattr(tool, "SCRIPT_FILES", FAKE_SCRIPTS)
     checkout = tmp_path / "checkout"
     write_tree(checkout, UPSTREAM_TEXT)
     wheel = tmp_path / "isaaclab-3.0.0-py3-none-any.whl"
@@ -87,7 +96,7 @@ def fake(tool, tmp_path, monkeypatch):
         for path, text in UPSTREAM_TEXT.items():
             if tool.wheel_path(path) is not None:
                 archive.writestr(tool.wheel_path(path), text)
-    return {"project": project, "checkout": checkout, "wheel": wheel, "root": tmp_path}
+    return {"project": project, "checkout": checkout, "wheel": wheel, "root": tmp_path, "series": patch_series}
 
 
 def test_wheel_paths(tool):
@@ -102,20 +111,24 @@ def test_wheel_paths(tool):
     assert tool.wheel_path("source/isaaclab/test/conftest.py") is None
 
 
-def test_every_listed_file_exists_in_the_project(tool):
-    """The real patch list names files that are in this repository."""
-    assert all((REPO_ROOT / path).is_file() for path in tool.PATCH_FILES), [
-        path for path in tool.PATCH_FILES if not (REPO_ROOT / path).is_file()
-    ]
+def test_the_stored_series_undoes_from_the_project_files(series):
+    """Applied backwards from this repository's files, every stored patch of the real series applies exactly."""
+    patches = series.read_series()
+    trees = series.stage_trees(patches, series.project_files(series.touched_paths(patches)))
+    assert len(trees) == len(patches) + 1 >= 2
 
 
 def test_wheel_mode_diff_applies_with_patch_p3_in_site_packages(tool, fake):
-    """Against the wheel: scripts left out, new files from /dev/null, and ``patch -p3`` gives the project's files."""
-    text, stats = tool.build_patch(tool.WheelSource(fake["wheel"]), fake["project"])
-    assert stats.left_out == ["scripts/imitation_learning/isaaclab_mimic/generate_dataset.py"]
-    assert stats.added == ["source/isaaclab/isaaclab/utils/datasets/episode_writer.py"]
-    assert stats.unchanged == ["source/isaaclab/isaaclab/envs/mdp/recorders/recorders_cfg.py"]
+    """Against the wheel: scripts left out, new files from /dev/null, tests where the wheel keeps them, and
+    ``patch -p3`` gives the project's files."""
+    text, stats = tool.build_patch(tool.WheelSource(fake["wheel"]))
+    assert stats.left_out == list(FAKE_SCRIPTS)
+    assert sorted(stats.added) == [
+        "source/isaaclab/isaaclab/utils/datasets/episode_writer.py",
+        "source/isaaclab/test/managers/test_writer.py",
+    ]
     assert "--- /dev/null\n+++ b/source/isaaclab/isaaclab/utils/datasets/episode_writer.py\n" in text
+    assert "+++ b/source/isaaclab/isaaclab/source/isaaclab/test/managers/test_writer.py\n" in text
     assert "\\ No newline at end of file\n" in text
     assert "scripts/" not in text
 
@@ -129,15 +142,17 @@ def test_wheel_mode_diff_applies_with_patch_p3_in_site_packages(tool, fake):
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    for path in FAKE_PATCH_FILES:
-        if tool.wheel_path(path) is not None:
-            assert (site_packages / tool.wheel_path(path)).read_text() == PROJECT_TEXT[path], path
+    for path in FAKE_SERIES_FILES[:4]:
+        assert (site_packages / tool.wheel_path(path)).read_text() == PROJECT_TEXT[path], path
+    installed_test = site_packages / "isaaclab" / "source" / "isaaclab" / "test" / "managers" / "test_writer.py"
+    assert installed_test.read_text() == PROJECT_TEXT["tests/isaaclab/managers/test_writer.py"]
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_checkout_mode_diff_applies_with_git_apply(tool, fake):
-    """Against a checkout: scripts included, and ``git apply`` gives the project's files."""
-    text, stats = tool.build_patch(tool.CheckoutSource(fake["checkout"]), fake["project"])
+    """Against a checkout: scripts included, tests in source/<package>/test/, and ``git apply`` gives the project's
+    files."""
+    text, stats = tool.build_patch(tool.CheckoutSource(fake["checkout"]))
     assert stats.left_out == []
     assert "+++ b/scripts/imitation_learning/isaaclab_mimic/generate_dataset.py\n" in text
     checkout = fake["checkout"]
@@ -148,16 +163,15 @@ def test_checkout_mode_diff_applies_with_git_apply(tool, fake):
     )
     assert result.returncode == 0, result.stderr
     subprocess.run(["git", "apply", str(fake["root"] / "checkout.patch")], cwd=checkout, check=True)
-    for path in FAKE_PATCH_FILES:
-        assert (checkout / path).read_text() == PROJECT_TEXT[path], path
+    for path in FAKE_SERIES_FILES + FAKE_SCRIPTS:
+        assert (checkout / fake["series"].upstream_path(path)).read_text() == PROJECT_TEXT[path], path
 
 
-def test_a_listed_file_missing_in_the_project_fails_loudly(tool, fake):
-    """A file of the list that the project lacks is an error that names it."""
-    missing = "source/isaaclab/isaaclab/utils/datasets/episode_writer.py"
-    (fake["project"] / missing).unlink()
-    with pytest.raises(tool.PatchExportError, match="episode_writer.py"):
-        tool.build_patch(tool.WheelSource(fake["wheel"]), fake["project"])
+def test_a_project_file_that_changed_since_the_series_was_made_fails_loudly(tool, fake):
+    """A file the series does not end at is an error that names the patch and the file, and says to refresh."""
+    (fake["project"] / "source/isaaclab/isaaclab/managers/recorder_manager.py").write_text("rewritten\n")
+    with pytest.raises(tool.PatchExportError, match="0002-second.patch: a hunk of .*recorder_manager.py"):
+        tool.build_patch(tool.WheelSource(fake["wheel"]))
 
 
 def test_command_line_writes_the_patch_and_refuses_another_wheel(tool, fake):
@@ -177,37 +191,25 @@ def test_command_line_writes_the_patch_and_refuses_another_wheel(tool, fake):
     assert result.returncode == 0 and "scripts/" in result.stdout and "patch -p3" in result.stdout
 
 
-def test_every_new_file_is_a_listed_file(tool):
-    assert tool.NEW_FILES.issubset(tool.PATCH_FILES)
-
-
-@pytest.mark.upstream
-def test_the_new_files_are_the_listed_files_that_isaaclab_3_0_0_lacks(tool):
-    with zipfile.ZipFile(tool.ensure_wheel()) as archive:
-        names = set(archive.namelist())
-    in_wheel = {path for path in tool.PATCH_FILES if tool.wheel_path(path) is not None}
-    assert {path for path in in_wheel if tool.wheel_path(path) not in names} == tool.NEW_FILES
-
-
-def test_a_source_that_is_not_isaaclab_3_0_0_is_refused(tool, fake):
+def test_a_source_that_is_not_isaaclab_3_0_0_is_refused(tool, fake, write_tree):
     """This project, an empty ``source/isaaclab/isaaclab``, a checkout missing a changed file, or one that has a file
     the patch adds: an error that says which, never an empty or all-new patch."""
     with pytest.raises(tool.PatchExportError, match="is this project, not an IsaacLab checkout"):
-        tool.CheckoutSource(REPO_ROOT)
+        tool.CheckoutSource(fake["project"])
 
     empty = fake["root"] / "empty"
     (empty / "source" / "isaaclab" / "isaaclab").mkdir(parents=True)
     with pytest.raises(tool.PatchExportError, match=r"is not Isaac Lab 3\.0\.0: it lacks .*recorder_manager\.py"):
-        tool.build_patch(tool.CheckoutSource(empty), fake["project"])
+        tool.build_patch(tool.CheckoutSource(empty))
 
     checkout = fake["checkout"]
-    (checkout / FAKE_PATCH_FILES[0]).unlink()
-    with pytest.raises(tool.PatchExportError, match=f"it lacks {FAKE_PATCH_FILES[0]}$"):
-        tool.build_patch(tool.CheckoutSource(checkout), fake["project"])
+    (checkout / FAKE_SERIES_FILES[0]).unlink()
+    with pytest.raises(tool.PatchExportError, match=f"it lacks {FAKE_SERIES_FILES[0]}$"):
+        tool.build_patch(tool.CheckoutSource(checkout))
 
     write_tree(fake["root"] / "patched", PROJECT_TEXT)
     with pytest.raises(tool.PatchExportError, match="already has the patch's new files .*episode_writer.py"):
-        tool.build_patch(tool.CheckoutSource(fake["root"] / "patched"), fake["project"])
+        tool.build_patch(tool.CheckoutSource(fake["root"] / "patched"))
 
 
 def test_command_line_refuses_this_project_as_the_checkout(tool, tmp_path):
@@ -278,18 +280,22 @@ def imported_modules(path: Path, package: str) -> set[str]:
 
 
 @pytest.mark.upstream
-def test_every_project_module_the_patch_imports_is_in_the_patch(tool):
-    """Each isaaclab* module of the project that a patched file imports is in Isaac Lab 3.0.0 or in the patch list.
+def test_every_project_module_the_patch_imports_is_in_the_patch(tool, series):
+    """Each isaaclab* module of the project that a patched file imports is in Isaac Lab 3.0.0 or in the series.
 
-    A new project module used by the patch but missing from ``PATCH_FILES`` would make the patched Isaac Lab fail to
-    import; this names it without running anything.
+    A new project module used by the patch but missing from the stored series would make the patched Isaac Lab fail
+    to import; this names it without running anything.
     """
+    patched = [series.repo_path(path) for path in series.touched_paths(series.read_series())]
+    patched += list(tool.SCRIPT_FILES)
     with zipfile.ZipFile(tool.ensure_wheel()) as archive:
         available = set(archive.namelist())
-    available |= {tool.wheel_path(path) for path in tool.PATCH_FILES} - {None}
+    available |= {tool.wheel_path(path) for path in patched} - {None}
 
     missing = {}
-    for repo_path in tool.PATCH_FILES:
+    for repo_path in patched:
+        if not repo_path.endswith(".py"):
+            continue
         in_wheel = tool.wheel_path(repo_path)
         package = in_wheel.rpartition("/")[0].replace("/", ".") if in_wheel else ""
         for name in sorted(imported_modules(REPO_ROOT / repo_path, package)):
@@ -300,5 +306,5 @@ def test_every_project_module_the_patch_imports_is_in_the_patch(tool):
             if in_project and not any(candidate in available for candidate in candidates):
                 missing.setdefault(repo_path, []).append(name)
     assert not missing, (
-        f"project modules imported by the patch, neither in Isaac Lab 3.0.0 nor in PATCH_FILES: {missing}"
+        f"project modules imported by the patch, neither in Isaac Lab 3.0.0 nor in the series: {missing}"
     )

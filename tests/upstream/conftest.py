@@ -60,6 +60,20 @@ def exported_patch(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def exported_series(tmp_path_factory) -> Path:
+    """The series of pull requests as ``./isaaclab.sh --export-series`` writes it (against the 3.0.0 wheel)."""
+    directory = tmp_path_factory.mktemp("series")
+    result = subprocess.run(
+        ["bash", str(REPO_ROOT / "isaaclab.sh"), "--export-series", str(directory)],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+    )
+    assert result.returncode == 0, f"--export-series failed:\n{result.stdout}\n{result.stderr}"
+    return directory
+
+
+@pytest.fixture(scope="session")
 def patched_upstream(upstream_env, exported_patch, tmp_path_factory) -> PatchedUpstream:
     """Copies of the installed ``isaaclab`` and ``isaaclab_mimic``, patched with ``patch -p3``."""
     start = time.perf_counter()

@@ -48,9 +48,14 @@ PACKAGES = (
     "rich",
     "pyyaml",
     "hydra-core",
-    # Isaac Lab's tests
+    # what the patch series adds: ISA-L deflate (optional), LeRobot output (pyarrow, PyAV)
+    "isal",
+    "pyarrow",
+    "av",
+    # Isaac Lab's tests, and the tests the patches carry
     "pytest",
     "pytest-mock",
+    "psutil",
 )
 """What is installed next to the wheel (installed without its dependencies, which pin a CUDA torch and more)."""
 

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import os
 import shutil
 import subprocess
@@ -43,13 +43,12 @@ class PatchedUpstream:
 
 
 def load_patch_tool():
-    """The ``tools/upstream_patch.py`` module (not in a package: loaded from its path)."""
-    if "upstream_patch" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("upstream_patch", REPO_ROOT / "tools" / "upstream_patch.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["upstream_patch"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["upstream_patch"]
+    """The ``tools/upstream_patch.py`` module (``tools/`` is not a package: it goes on ``sys.path``, where its
+    ``patch_series`` module is found too)."""
+    tools = str(REPO_ROOT / "tools")
+    if tools not in sys.path:
+        sys.path.insert(0, tools)
+    return importlib.import_module("upstream_patch")
 
 
 def apply_patch(patch_file: Path, directory: Path, dry_run: bool = False) -> subprocess.CompletedProcess:

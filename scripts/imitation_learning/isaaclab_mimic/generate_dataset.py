@@ -38,6 +38,19 @@ parser.add_argument(
     help="File path to export recorded and generated episodes.",
 )
 parser.add_argument(
+    "--dataset_format",
+    choices=("hdf5", "lerobot"),
+    default="hdf5",
+    help="Write an HDF5 dataset file, or a LeRobot v3.0 dataset folder at --output_file (a trailing .hdf5 is dropped;"
+    " camera observations become videos; needs Isaac Lab's 'lerobot' extra). See docs/lerobot.md.",
+)
+parser.add_argument(
+    "--video_codec",
+    default=None,
+    help="With --dataset_format lerobot: the video encoder (default libsvtav1, LeRobot's; libx264 is faster on a CPU;"
+    " h264_nvenc, hevc_nvenc or av1_nvenc on a GPU that has NVENC, falling back to libsvtav1).",
+)
+parser.add_argument(
     "--pause_subtask",
     action="store_true",
     help="Pause after every subtask during generation for debugging - only useful with render flag",
@@ -124,6 +137,8 @@ if args_cli.num_workers is None and args_cli.ray_address is not None:
     parser.error("--ray_address needs --num_workers")
 if args_cli.num_workers is not None and (args_cli.use_skillgen or args_cli.pause_subtask):
     parser.error("--num_workers does not support --use_skillgen or --pause_subtask")
+if args_cli.video_codec is not None and args_cli.dataset_format != "lerobot":
+    parser.error("--video_codec needs --dataset_format lerobot")
 
 # Mimic environments may use camera observations or an RTX renderer. Request
 # rendering support here so callers do not need a legacy CLI flag.
@@ -146,6 +161,7 @@ import torch
 from isaaclab.utils.datasets import HDF5DatasetFileHandler
 
 import isaaclab_mimic.envs  # noqa: F401
+from isaaclab_mimic.datagen.dataset_format import check_new_dataset, dataset_output_path
 
 from isaaclab_tasks.utils.parse_cfg import parse_env_cfg
 
@@ -172,9 +188,7 @@ def main():
         gym.spec(env_name)
     except gym.error.Error:
         parser.error(f"unknown task '{env_name}': it is not registered with gymnasium")
-    output_file = args_cli.output_file if args_cli.output_file.endswith(".hdf5") else f"{args_cli.output_file}.hdf5"
-    if os.path.exists(output_file):
-        raise FileExistsError(f"The output file '{output_file}' already exists; remove it or choose another path.")
+    check_new_dataset(dataset_output_path(args_cli.output_file, args_cli.dataset_format), args_cli.dataset_format)
     input_file = args_cli.input_file if args_cli.input_file is not None else build_source_dataset(env_name)
     if args_cli.num_workers is not None:
         # the workers launch their own simulation runtime
@@ -234,6 +248,8 @@ def generate(env_name: str, input_file: str):
         pause_subtask=args_cli.pause_subtask,
         env_cfg_hook=configure,
         make_motion_planners=make_motion_planners if args_cli.use_skillgen else None,
+        dataset_format=args_cli.dataset_format,
+        video_codec=args_cli.video_codec,
     )
     writer = summary.writer
     print(
@@ -262,6 +278,8 @@ def generate_distributed_dataset(env_name: str, input_file: str):
             ray_address=args_cli.ray_address,
             ray_connect_timeout=args_cli.ray_connect_timeout,
             launcher_args=vars(args_cli),
+            dataset_format=args_cli.dataset_format,
+            video_codec=args_cli.video_codec,
         )
     # Ray missing, the cluster cannot be joined or cannot run that many workers, a worker failed, a shard is unreadable
     except (ImportError, ConnectionError, ValueError, DistributedGenerationError) as error:

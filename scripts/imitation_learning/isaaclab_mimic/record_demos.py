@@ -12,6 +12,12 @@ def main() -> None:
     parser.add_argument("--teleop_device", default="scripted", help=f"Action source: {', '.join(TELEOP_DEVICES)}.")
     parser.add_argument("--num_demos", type=cli.positive_int, default=10, help="Number of successful demos to record.")
     parser.add_argument("--dataset_file", default="./datasets/dataset.hdf5", help="Dataset file to create.")
+    parser.add_argument(
+        "--dataset_format",
+        choices=("hdf5", "lerobot"),
+        default="hdf5",
+        help="Write an HDF5 file, or a LeRobot v3.0 dataset folder at --dataset_file (a trailing .hdf5 is dropped).",
+    )
     parser.add_argument("--seed", type=int, default=None, help="Environment seed (default: random).")
     parser.add_argument("--num_envs", type=cli.positive_int, default=1, help="Number of parallel environments.")
     cli.add_launcher_args(parser)
@@ -25,6 +31,7 @@ def main() -> None:
         num_envs=args.num_envs,
         enable_cameras=args.enable_cameras,
         teleop_device=args.teleop_device,
+        dataset_format=args.dataset_format,
     )
 
 

@@ -1,3 +1,8 @@
+# Copyright (c) 2022-2026, The Isaac Lab Project Developers (https://github.com/isaac-sim/IsaacLab/blob/main/CONTRIBUTORS.md).
+# All rights reserved.
+#
+# SPDX-License-Identifier: BSD-3-Clause
+
 """Worker of the SIGKILL test: forks one exporting child per trial, for the test to kill at a random moment.
 
 Usage: ``python _async_crash_worker.py OUT_DIR TRIALS``; each trial starts when a line ``go`` arrives on stdin.

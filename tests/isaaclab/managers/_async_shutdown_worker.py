@@ -1,3 +1,8 @@
+# Copyright (c) 2022-2026, The Isaac Lab Project Developers (https://github.com/isaac-sim/IsaacLab/blob/main/CONTRIBUTORS.md).
+# All rights reserved.
+#
+# SPDX-License-Identifier: BSD-3-Clause
+
 """Worker of the shutdown test: export with a slow asynchronous writer, then end WITHOUT calling ``close()``.
 
 Usage: ``python _async_shutdown_worker.py OUT_DIR MODE`` where MODE is ``return`` (the script just ends) or

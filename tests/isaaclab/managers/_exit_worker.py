@@ -1,3 +1,8 @@
+# Copyright (c) 2022-2026, The Isaac Lab Project Developers (https://github.com/isaac-sim/IsaacLab/blob/main/CONTRIBUTORS.md).
+# All rights reserved.
+#
+# SPDX-License-Identifier: BSD-3-Clause
+
 """Worker of the exit tests: a program that uses the asynchronous recorder and ends in some way.
 
 Usage: ``python _exit_worker.py SCENARIO OUT_DIR``. Lines on stdout (flushed at once) tell the test what happened;

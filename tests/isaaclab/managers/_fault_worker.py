@@ -1,3 +1,8 @@
+# Copyright (c) 2022-2026, The Isaac Lab Project Developers (https://github.com/isaac-sim/IsaacLab/blob/main/CONTRIBUTORS.md).
+# All rights reserved.
+#
+# SPDX-License-Identifier: BSD-3-Clause
+
 """Worker of the fault-injection tests: runs one recorder scenario under a fault that needs its own process.
 
 Usage: ``python _fault_worker.py SCENARIO OUT_DIR MODE`` with ``MODE`` ``sync`` or ``async``; prints one JSON line

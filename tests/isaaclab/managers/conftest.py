@@ -1,3 +1,8 @@
+# Copyright (c) 2022-2026, The Isaac Lab Project Developers (https://github.com/isaac-sim/IsaacLab/blob/main/CONTRIBUTORS.md).
+# All rights reserved.
+#
+# SPDX-License-Identifier: BSD-3-Clause
+
 """Fixtures of the recorder-manager tests: the env double and recorders that are closed after each test.
 
 The helpers themselves live in ``_async_helpers.py`` next to this file (the subprocess workers import them too); this

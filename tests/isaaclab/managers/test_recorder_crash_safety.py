@@ -1,3 +1,8 @@
+# Copyright (c) 2022-2026, The Isaac Lab Project Developers (https://github.com/isaac-sim/IsaacLab/blob/main/CONTRIBUTORS.md).
+# All rights reserved.
+#
+# SPDX-License-Identifier: BSD-3-Clause
+
 """Subprocess tests of asynchronous export: interpreter exit without ``close()``, and SIGKILL at random moments.
 
 These run real processes with the recorder's real writer thread and real HDF5 files (workers: ``_async_*_worker.py``
@@ -23,6 +28,8 @@ import h5py
 import numpy as np
 import pytest
 from _async_helpers import assert_demo_equals, demo_names, expected_demo
+
+pytestmark = pytest.mark.unit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

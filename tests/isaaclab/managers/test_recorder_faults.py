@@ -1,3 +1,8 @@
+# Copyright (c) 2022-2026, The Isaac Lab Project Developers (https://github.com/isaac-sim/IsaacLab/blob/main/CONTRIBUTORS.md).
+# All rights reserved.
+#
+# SPDX-License-Identifier: BSD-3-Clause
+
 """Fault injection: what the recorder does, and leaves on disk, when writing goes wrong or callers misbehave.
 
 Every test checks what a user would: the file opens with plain h5py, it holds only complete demos numbered without
@@ -21,6 +26,8 @@ import torch
 
 from isaaclab.managers import DatasetExportMode
 from isaaclab.utils.datasets import EpisodeWriteError
+
+pytestmark = pytest.mark.unit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODES = [pytest.param(False, id="sync"), pytest.param(True, id="async")]

@@ -230,3 +230,44 @@ def test_shards_that_cannot_be_merged_are_kept_and_named(
     assert sorted(path.name for path in shard_dir.iterdir()) == ["shard_0.hdf5", "shard_1.hdf5"]
     (result,) = merge_dataset_paths([str(shard_dir)], str(output), skip_bad_demos=True)
     assert result.num_demos == 1 and [bad.input_file for bad in result.skipped] == damaged
+
+
+@pytest.mark.slow
+def test_lerobot_shards_are_recovered_and_merged(
+    ray_cluster: str, annotated_source_dataset: str, tmp_path: Path
+) -> None:
+    """With the LeRobot format each worker writes a LeRobot shard folder; the shard of a worker killed mid-run is
+    recovered (its complete episodes kept), its share rescheduled, and the shards merged into one LeRobot dataset."""
+    from isaaclab.utils.datasets.lerobot import LeRobotDatasetFileHandler
+
+    killed_pids: list[int] = []
+
+    def kill_worker_0_after_its_first_demo(statuses: list[WorkerStatus]) -> None:
+        first = statuses[0]
+        if not killed_pids and first.progress is not None and first.progress.demos >= 1:
+            os.kill(first.progress.pid, signal.SIGKILL)
+            killed_pids.append(first.progress.pid)
+
+    summary = generate_distributed(
+        TASK,
+        annotated_source_dataset,
+        str(tmp_path / "out.hdf5"),
+        num_workers=2,
+        generation_num_trials=4,
+        async_write=True,
+        show_progress=False,
+        status_callback=kill_worker_0_after_its_first_demo,
+        log=lambda line: None,
+        dataset_format="lerobot",
+    )
+    dead, other, replacement = summary.workers
+    assert (dead.state, other.state, replacement.state) == ("died", "done", "done")
+    assert dead.kept_demos >= 1 and replacement.job.num_trials == 2 - dead.kept_demos
+    assert summary.outcome == "complete" and summary.num_demos == 4
+    assert summary.output_file == str(tmp_path / "out")
+    reader = LeRobotDatasetFileHandler()
+    reader.open(summary.output_file)
+    assert reader.get_num_episodes() == 4
+    lengths = [len(reader.load_episode(f"demo_{index}").data["actions"]) for index in range(4)]
+    assert all(length > 0 for length in lengths)
+    assert not (tmp_path / "out_shards").exists()

@@ -142,7 +142,7 @@ def test_a_stopped_simulation_ends_the_run(fakes, source_file):
 
 
 def make_task_cfg(success=True, mimic_recorder_config=None):
-    terminations = SimpleNamespace(time_out=SimpleNamespace(func=None), success=None)
+    terminations = SimpleNamespace(time_out=SimpleNamespace(func=None))
     if success:
         terminations.success = SimpleNamespace(func=lambda env: None, params={})
     return SimpleNamespace(

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import os
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -118,6 +119,17 @@ _SETTING_NAMES = frozenset(field.name for field in dataclasses.fields(RecorderMa
 _TENSOR_OVERHEAD_BYTES = 256
 """The memory a tensor of a queued episode holds besides its data (object and storage bookkeeping), for the
 queue's byte bound."""
+
+
+def _locked(method: Callable) -> Callable:
+    """Run a method of the manager with its lock held (the public methods may be called from several threads)."""
+
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked
 
 
 class RecorderTerm(ManagerTermBase):
@@ -235,6 +247,8 @@ class RecorderManager(ManagerBase):
         self._term_names: list[str] = []
         self._terms: dict[str, RecorderTerm] = {}
         self._closed = False
+        # guards the episodes and the export decisions; the counts have their own lock, taken by the writer thread
+        self._lock = threading.RLock()
 
         # Do nothing if cfg is None or an empty dict
         if not cfg:
@@ -250,8 +264,6 @@ class RecorderManager(ManagerBase):
             raise TypeError("Configuration for the recorder manager is not of type RecorderManagerBaseCfg.")
         self.cfg.dataset_export_mode = _check_settings(self.cfg)
 
-        # guards the episodes and the export decisions; the counts have their own lock, taken by the writer thread
-        self._lock = threading.RLock()
         self._counts_lock = threading.Lock()
         self._all_env_ids = np.arange(env.num_envs, dtype=np.int64)
         self._export_seconds = 0.0
@@ -263,7 +275,7 @@ class RecorderManager(ManagerBase):
         # create episode data buffer indexed by environment id
         self._episodes: dict[int, EpisodeData] = dict()
         for env_id in range(env.num_envs):
-            self._episodes[env_id] = PagedEpisode(self._store, env_id, self._lock)
+            self._episodes[env_id] = self._new_episode(env_id)
 
         env_name = getattr(env.cfg, "env_name", None)
 
@@ -385,6 +397,7 @@ class RecorderManager(ManagerBase):
     Operations.
     """
 
+    @_locked
     def reset(self, env_ids: Sequence[int] | slice | None = None) -> dict[str, torch.Tensor]:
         """Resets the recorder data.
 
@@ -398,16 +411,15 @@ class RecorderManager(ManagerBase):
         # Do nothing if no active recorder terms are provided
         if len(self.active_terms) == 0:
             return {}
-        with self._lock:
-            env_ids = self._resolve_env_ids(env_ids).tolist()
+        env_ids = self._env_id_list(env_ids)
 
-            for term in self._terms.values():
-                term.reset(env_ids=env_ids)
+        for term in self._terms.values():
+            term.reset(env_ids=env_ids)
 
-            # the steps recorded go back to the pools
-            self._store.release(env_ids)
-            for env_id in env_ids:
-                self._episodes[env_id] = PagedEpisode(self._store, env_id, self._lock)
+        # the steps recorded go back to the pools
+        self._store.release(env_ids)
+        for env_id in env_ids:
+            self._episodes[env_id] = self._new_episode(env_id)
 
         # nothing to log here
         return {}
@@ -426,6 +438,7 @@ class RecorderManager(ManagerBase):
             return EpisodeData()
         return self._episodes.get(env_id, EpisodeData())
 
+    @_locked
     def add_to_episodes(self, key: str, value: torch.Tensor | dict, env_ids: Sequence[int] | slice | None = None):
         """Adds the given key-value pair to the episodes for the given environment ids.
 
@@ -453,13 +466,13 @@ class RecorderManager(ManagerBase):
         # a term that records nothing returns None
         if key is None or value is None:
             return
-        with self._lock:
-            env_ids = self._resolve_env_ids(env_ids)
-            leaves = list(_flatten(key, value))
-            self._store.check(leaves, env_ids)
-            for leaf_key, batch in leaves:
-                self._store.add(leaf_key, batch, env_ids)
+        env_ids = self._resolve_env_ids(env_ids)
+        leaves = list(_flatten(key, value))
+        self._store.check(leaves, env_ids)
+        for leaf_key, batch in leaves:
+            self._store.add(leaf_key, batch, env_ids)
 
+    @_locked
     def set_success_to_episodes(self, env_ids: Sequence[int] | slice | None, success_values: torch.Tensor):
         """Sets the task success values to the episodes for the given environment ids.
 
@@ -471,14 +484,13 @@ class RecorderManager(ManagerBase):
         if len(self.active_terms) == 0:
             return
 
-        with self._lock:
-            env_ids = self._resolve_env_ids(env_ids).tolist()
-            if len(success_values) != len(env_ids):
-                raise ValueError(
-                    f"success_values has {len(success_values)} entries but {len(env_ids)} environment ids were given."
-                )
-            for value_index, env_id in enumerate(env_ids):
-                self._episodes[env_id].success = success_values[value_index].item()
+        env_ids = self._env_id_list(env_ids)
+        if len(success_values) != len(env_ids):
+            raise ValueError(
+                f"success_values has {len(success_values)} entries but {len(env_ids)} environment ids were given."
+            )
+        for value_index, env_id in enumerate(env_ids):
+            self._episodes[env_id].success = success_values[value_index].item()
 
     def record_pre_step(self) -> None:
         """Trigger recorder terms for pre-step functions."""
@@ -510,6 +522,7 @@ class RecorderManager(ManagerBase):
             key, value = term.record_post_physics_decimation_step()
             self.add_to_episodes(key, value)
 
+    @_locked
     def record_pre_reset(self, env_ids: Sequence[int] | slice | None, force_export_or_skip=None) -> None:
         """Trigger recorder terms for pre-reset functions.
 
@@ -522,24 +535,24 @@ class RecorderManager(ManagerBase):
         if len(self.active_terms) == 0:
             return
 
-        with self._lock:
-            env_ids = self._resolve_env_ids(env_ids).tolist()
+        env_ids = self._env_id_list(env_ids)
 
-            for term in self._terms.values():
-                key, value = term.record_pre_reset(env_ids)
-                self.add_to_episodes(key, value, env_ids)
+        for term in self._terms.values():
+            key, value = term.record_pre_reset(env_ids)
+            self.add_to_episodes(key, value, env_ids)
 
-            # Set task success values for the relevant episodes
-            success_results = torch.zeros(len(env_ids), dtype=bool, device=self._env.device)
-            # Check success indicator from termination terms
-            if hasattr(self._env, "termination_manager"):
-                if "success" in self._env.termination_manager.active_terms:
-                    success_results |= self._env.termination_manager.get_term("success")[env_ids]
-            self.set_success_to_episodes(env_ids, success_results)
+        # Set task success values for the relevant episodes
+        success_results = torch.zeros(len(env_ids), dtype=bool, device=self._env.device)
+        # Check success indicator from termination terms
+        if hasattr(self._env, "termination_manager"):
+            if "success" in self._env.termination_manager.active_terms:
+                success_results |= self._env.termination_manager.get_term("success")[env_ids]
+        self.set_success_to_episodes(env_ids, success_results)
 
-            if force_export_or_skip or (force_export_or_skip is None and self.cfg.export_in_record_pre_reset):
-                self.export_episodes(env_ids)
+        if force_export_or_skip or (force_export_or_skip is None and self.cfg.export_in_record_pre_reset):
+            self.export_episodes(env_ids)
 
+    @_locked
     def record_post_reset(self, env_ids: Sequence[int] | slice | None) -> None:
         """Trigger recorder terms for post-reset functions.
 
@@ -552,12 +565,11 @@ class RecorderManager(ManagerBase):
 
         # the terms get the ids as given, with None and slices as lists of ids
         if env_ids is None or isinstance(env_ids, slice):
-            env_ids = self._resolve_env_ids(env_ids).tolist()
+            env_ids = self._env_id_list(env_ids)
 
-        with self._lock:
-            for term in self._terms.values():
-                key, value = term.record_post_reset(env_ids)
-                self.add_to_episodes(key, value, env_ids)
+        for term in self._terms.values():
+            key, value = term.record_post_reset(env_ids)
+            self.add_to_episodes(key, value, env_ids)
 
     def get_ep_meta(self) -> dict:
         """Get the episode metadata."""
@@ -613,7 +625,7 @@ class RecorderManager(ManagerBase):
                     "The recorder manager is closed: no more episodes can be exported to"
                     f" '{os.path.join(self.cfg.dataset_export_dir_path, self.cfg.dataset_filename)}'."
                 )
-            env_ids = self._resolve_env_ids(env_ids).tolist()
+            env_ids = self._env_id_list(env_ids)
             demo_ids = _resolve_demo_ids(demo_ids, len(env_ids))
             try:
                 self._export(env_ids, demo_ids)
@@ -691,6 +703,10 @@ class RecorderManager(ManagerBase):
             self._term_names.append(term_name)
             self._terms[term_name] = term
 
+    def _new_episode(self, env_id: int) -> EpisodeData:
+        """A new, empty episode of an environment, recorded into the pages."""
+        return PagedEpisode(self._store, env_id, self._lock)
+
     def _create_dataset_file_handler(self, filename: str, env_name: str | None) -> DatasetFileHandlerBase:
         cfg = self.cfg
         handler_type = cfg.dataset_file_handler_class_type
@@ -712,6 +728,10 @@ class RecorderManager(ManagerBase):
         if env_ids is None:
             return self._all_env_ids
         return _resolve_env_ids(env_ids, self._env.num_envs)
+
+    def _env_id_list(self, env_ids: Any) -> list[int]:
+        """Environment ids as a list of ints (see :func:`_resolve_env_ids`)."""
+        return self._resolve_env_ids(env_ids).tolist()
 
     def _export(self, env_ids: list[int], demo_ids: list[int] | None) -> None:
         """Hand each non-empty episode to the writer (or count it if the export mode skips it); start new ones."""
@@ -749,7 +769,7 @@ class RecorderManager(ManagerBase):
         # Reset the episode buffer for the given environment after export
         self._store.release(env_ids)
         for env_id in env_ids:
-            self._episodes[env_id] = PagedEpisode(self._store, env_id, self._lock)
+            self._episodes[env_id] = self._new_episode(env_id)
 
     def _count(self, succeeded: bool, env_id: int) -> None:
         """Count an exported episode (on the writer's thread once it is written)."""

@@ -29,6 +29,7 @@ from tqdm import tqdm
 from isaaclab.envs import ManagerBasedRLMimicEnv
 from isaaclab.managers import DatasetExportMode
 
+from isaaclab_mimic.datagen.dataset_format import check_new_dataset, configure_dataset_format, dataset_output_path
 from isaaclab_mimic.datagen.generation import env_loop, setup_async_generation, setup_env_config
 
 TASK_CANCEL_TIMEOUT_S = 5.0
@@ -146,6 +147,8 @@ def generate_dataset(
     show_progress: bool = True,
     stop: GenerationStop | None = None,
     on_loop_start: Callable[[], None] | None = None,
+    dataset_format: str = "hdf5",
+    video_codec: str | None = None,
 ) -> GenerationSummary:
     """Generate demos from an annotated source dataset and export them to a new dataset file.
 
@@ -155,7 +158,8 @@ def generate_dataset(
     Args:
         env_name: A registered Mimic task.
         input_file: The annotated source dataset.
-        output_file: The dataset file to create (``.hdf5`` is appended if missing); it must not exist.
+        output_file: The dataset file to create (``.hdf5`` is appended if missing); it must not exist. With the
+            ``lerobot`` format, the dataset folder (a trailing ``.hdf5`` is dropped); it must not exist or be empty.
         num_envs: Parallel environments.
         device: Torch device of the environment.
         generation_num_trials: Demos to generate (default: the task's ``datagen_config``).
@@ -173,26 +177,29 @@ def generate_dataset(
         stop: Ends the generation early when requested, from any thread (see :class:`GenerationStop`).
         on_loop_start: Called once the environment is built and the source demos are loaded, right before the
             generation loop's first step.
+        dataset_format: ``hdf5`` (Isaac Lab's dataset file) or ``lerobot`` (a LeRobot v3.0 dataset folder, camera
+            observations encoded as video; see :mod:`isaaclab.utils.datasets.lerobot`).
+        video_codec: With the ``lerobot`` format, the video encoder (``libsvtav1``, LeRobot's default when None;
+            ``libx264``; ``h264_nvenc``...).
 
     Returns:
         A summary of the job.
 
     Raises:
         FileNotFoundError: If the input file does not exist.
-        FileExistsError: If the output file exists.
-        ValueError: If the task is not a Mimic environment.
+        FileExistsError: If the output file exists (or the LeRobot folder is not empty).
+        ValueError: If the task is not a Mimic environment, or the dataset format is unknown.
     """
     if not os.path.isfile(input_file):
         raise FileNotFoundError(f"The source dataset file '{input_file}' does not exist.")
-    output_file = os.path.abspath(output_file if output_file.endswith(".hdf5") else f"{output_file}.hdf5")
-    if os.path.exists(output_file):
-        raise FileExistsError(f"The output file '{output_file}' already exists; remove it or choose another path.")
+    output_file = dataset_output_path(output_file, dataset_format)
+    check_new_dataset(output_file, dataset_format)
     output_dir, output_file_name = os.path.split(output_file)
 
     env_cfg, success_term = setup_env_config(
         env_name=env_name,
         output_dir=output_dir,
-        output_file_name=output_file_name[: -len(".hdf5")],
+        output_file_name=output_file_name[: -len(".hdf5")] if dataset_format == "hdf5" else output_file_name,
         num_envs=num_envs,
         device=device,
         generation_num_trials=generation_num_trials,
@@ -207,6 +214,7 @@ def generate_dataset(
         datagen_config.max_num_failures = max_num_failures
     if dataset_export_mode is not None:
         env_cfg.recorders.dataset_export_mode = dataset_export_mode
+    configure_dataset_format(env_cfg.recorders, dataset_format, task=None, video_codec=video_codec)
     env_cfg.seed = datagen_config.seed
     if env_cfg_hook is not None:
         env_cfg_hook(env_cfg)

@@ -25,12 +25,16 @@ stops the workers, merges what was written and re-raises. Shards that cannot be 
 and the error says how to merge them. Joining a cluster (:func:`~.ray_connection.connect_ray`) waits a bounded time
 and fails with what to do.
 
+With the ``lerobot`` dataset format, each shard is a LeRobot dataset folder, the shard of a worker that died is
+recovered (its complete episodes kept) and the shards are merged into one LeRobot dataset.
+
 Ray is an optional dependency: the ``ray`` extra of ``isaaclab_mimic``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
 import time
@@ -51,7 +55,8 @@ except ImportError as error:
 
 from isaaclab.utils.datasets import HDF5DatasetFileHandler
 
-from .dataset_merge import FAILED_SUFFIX, DemoReadError, merge_datasets, read_demo_names
+from .dataset_format import check_new_dataset, dataset_output_path
+from .dataset_merge import FAILED_SUFFIX, DemoReadError, MergeResult, merge_datasets, read_demo_names
 from .distributed_summary import DistributedGenerationError, DistributedGenerationSummary, WorkerStatus
 from .generation_worker import GenerationSettings, GenerationWorker, WorkerJob
 from .ray_connection import DEFAULT_CONNECT_TIMEOUT, connect_ray
@@ -113,6 +118,8 @@ def generate_distributed(
     show_progress: bool = True,
     status_callback: Callable[[list[WorkerStatus]], None] | None = None,
     log: Callable[[str], None] = tqdm.write,
+    dataset_format: str = "hdf5",
+    video_codec: str | None = None,
 ) -> DistributedGenerationSummary:
     """Generate demos on Ray workers and merge their shards into one dataset.
 
@@ -145,6 +152,10 @@ def generate_distributed(
         show_progress: Show a progress bar.
         status_callback: Called with every worker's status each time the driver polls them.
         log: Where messages and the final summary go.
+        dataset_format: ``hdf5``, or ``lerobot``: every worker writes a LeRobot dataset folder, the output is a LeRobot
+            dataset folder (a trailing ``.hdf5`` is dropped) and the shards are merged with
+            :func:`~isaaclab.utils.datasets.lerobot.merge_lerobot_datasets` (a dead worker's shard is recovered first).
+        video_codec: The video encoder of the ``lerobot`` format (None: LeRobot's default).
 
     Returns:
         The summary (also written to ``log``).
@@ -159,14 +170,12 @@ def generate_distributed(
             shards cannot be merged (they are then kept).
         KeyboardInterrupt: On Ctrl-C, after stopping the workers and merging what was written.
     """
-    output_file = output_file if output_file.endswith(".hdf5") else output_file + ".hdf5"
-    output_file = os.path.abspath(output_file)
+    output_file = dataset_output_path(output_file, dataset_format)
     input_file = os.path.abspath(input_file)
-    shard_dir = output_file[: -len(".hdf5")] + "_shards"
+    shard_dir = output_file.removesuffix(".hdf5") + "_shards"
     if not os.path.isfile(input_file):
         raise FileNotFoundError(f"Input file '{input_file}' does not exist.")
-    if os.path.exists(output_file):
-        raise FileExistsError(f"Output file '{output_file}' already exists; remove it or choose another path.")
+    check_new_dataset(output_file, dataset_format)
     if os.path.exists(shard_dir):
         raise FileExistsError(
             f"The shard folder '{shard_dir}' exists (left by an interrupted run?): merge it with"
@@ -191,6 +200,8 @@ def generate_distributed(
         early_cpu_offload=early_cpu_offload,
         dataset_compression_threads=dataset_compression_threads or CPUS_PER_WORKER,
         launcher_args=dict(launcher_args) if launcher_args is not None else {"headless": True},
+        dataset_format=dataset_format,
+        video_codec=video_codec,
     )
     total = generation_num_trials if generation_num_trials is not None else datagen_config.generation_num_trials
     shares = split_trials(total, num_workers)
@@ -317,7 +328,9 @@ class _DistributedRun:
 
     def _start_worker(self, num_trials: int) -> WorkerStatus:
         index = len(self._statuses)
-        job = WorkerJob(index, num_trials, worker_seed(self._base_seed, index), self._shard_dir)
+        job = WorkerJob(
+            index, num_trials, worker_seed(self._base_seed, index), self._shard_dir, self._settings.dataset_format
+        )
         num_gpus = 1 if torch.device(self._settings.device).type == "cuda" else 0
         actor = _RemoteGenerationWorker.options(num_cpus=CPUS_PER_WORKER, num_gpus=num_gpus).remote(self._settings, job)
         status = WorkerStatus(job=job)
@@ -450,23 +463,30 @@ class _DistributedRun:
         shards = self._shard_files(failed=False)
         failed_shards = self._shard_files(failed=True)
         merge = failed_output = None
+        lerobot = self._settings.dataset_format == "lerobot"
+        merge_shards = _merge_lerobot_shards if lerobot else merge_datasets
         try:
             if shards:
-                merge = merge_datasets(shards, output_file, max_demos=self._total)
-            else:
+                merge = merge_shards(shards, output_file, max_demos=self._total)
+            elif not lerobot:  # a LeRobot dataset cannot be empty: no folder is made
                 handler = HDF5DatasetFileHandler()
                 handler.create(output_file, env_name=task)
                 handler.close()
             if failed_shards:
-                failed_output = output_file[: -len(".hdf5")] + f"{FAILED_SUFFIX}.hdf5"
-                merge_datasets(failed_shards, failed_output)
+                failed_output = output_file.removesuffix(".hdf5") + FAILED_SUFFIX + ("" if lerobot else ".hdf5")
+                merge_shards(failed_shards, failed_output)
         except (OSError, ValueError) as error:  # a shard that cannot be read, a full disk
             self._outcome = "merge failed"
             hint = " (--skip_bad_demos leaves unreadable demos out)" if isinstance(error, DemoReadError) else ""
+            if lerobot:
+                how = f"isaaclab.utils.datasets.lerobot.merge_lerobot_datasets (into '{output_file}')"
+            else:
+                how = (
+                    f"scripts/tools/merge_hdf5_datasets.py --input_files {self._shard_dir} --output_file"
+                    f" {output_file}{hint}"
+                )
             self._messages.append(
-                f"The shards could not be merged: {error} They are kept in '{self._shard_dir}': merge them with"
-                f" scripts/tools/merge_hdf5_datasets.py --input_files {self._shard_dir} --output_file {output_file}"
-                f"{hint}."
+                f"The shards could not be merged: {error} They are kept in '{self._shard_dir}': merge them with {how}."
             )
         else:
             if self._unreadable_shards:
@@ -495,18 +515,62 @@ class _DistributedRun:
         """The readable shards of the workers, in worker order; the unreadable ones are named in the summary (a
         worker killed while creating its shard leaves one)."""
         paths = [status.job.failed_shard_file if failed else status.job.shard_file for status in self._statuses]
-        paths = [path for path in paths if os.path.isfile(path)]
+        paths = [path for path in paths if os.path.exists(path)]
         unreadable = [path for path in paths if _count_demos(path, default=-1) < 0]
         self._unreadable_shards += unreadable
         return [path for path in paths if path not in unreadable]
 
 
 def _count_demos(path: str, default: int = 0) -> int:
-    """Demos in a dataset file; ``default`` if it is missing or unreadable."""
+    """Demos in a dataset file; ``default`` if it is missing or unreadable.
+
+    A LeRobot shard (a folder) whose worker died while writing it is recovered first, keeping its complete episodes.
+    """
+    if os.path.isdir(path):
+        return _count_lerobot_episodes(path, default)
     try:
         return len(read_demo_names(path))
     except (ValueError, FileNotFoundError):
         return default
+
+
+def _count_lerobot_episodes(path: str, default: int) -> int:
+    from isaaclab.utils.datasets.lerobot import recover_dataset
+    from isaaclab.utils.datasets.lerobot.layout import INFO_PATH, JOURNAL_DIR
+
+    try:
+        if os.path.isdir(os.path.join(path, JOURNAL_DIR)):
+            recover_dataset(path)
+        with open(os.path.join(path, INFO_PATH)) as file:
+            return json.load(file)["total_episodes"]
+    except (OSError, ValueError, KeyError):
+        return default
+
+
+def _merge_lerobot_shards(shards: list[str], output: str, max_demos: int | None = None) -> MergeResult:
+    """Merge LeRobot shard folders in order into a LeRobot dataset folder."""
+    from isaaclab.utils.datasets.lerobot import merge_lerobot_datasets
+
+    start = time.perf_counter()
+    num_demos = merge_lerobot_datasets(shards, output, max_episodes=max_demos)
+    with open(os.path.join(output, "meta", "info.json")) as file:
+        total_samples = json.load(file)["total_frames"]
+    sizes = [
+        sum(os.path.getsize(os.path.join(folder, name)) for folder, _, names in os.walk(shard) for name in names)
+        for shard in shards
+    ]
+    counts, left = {}, num_demos
+    for shard in shards:
+        counts[shard] = min(left, _count_lerobot_episodes(shard, 0))
+        left -= counts[shard]
+    return MergeResult(
+        output_file=output,
+        num_demos=num_demos,
+        total_samples=total_samples,
+        input_bytes=sum(sizes),
+        seconds=time.perf_counter() - start,
+        demos_per_input=counts,
+    )
 
 
 def _kill_and_wait(actors: list[Any]) -> None:

@@ -61,6 +61,10 @@ class GenerationSettings:
     """Keep recorded tensors on the CPU from the moment they are recorded."""
     dataset_compression_threads: int = 1
     """gzip threads of the worker's recorder (by default one: the CPU the worker reserves)."""
+    dataset_format: str = "hdf5"
+    """``hdf5`` shard files, or ``lerobot`` shard folders (see :mod:`~.dataset_format`)."""
+    video_codec: str | None = None
+    """The video encoder of ``lerobot`` shards (None: LeRobot's default)."""
     launcher_args: dict[str, Any] = dataclasses.field(default_factory=dict)
     """The launcher flags (``isaaclab.app.add_launcher_args``) each worker launches its simulation runtime with;
     ``device`` is the worker's."""
@@ -78,6 +82,8 @@ class WorkerJob:
     """Seed of the worker's env and generator."""
     shard_dir: str
     """Folder of the shard files (visible on every node)."""
+    dataset_format: str = "hdf5"
+    """``hdf5``: the shards are files; ``lerobot``: they are LeRobot dataset folders."""
 
     @property
     def shard_name(self) -> str:
@@ -86,13 +92,17 @@ class WorkerJob:
 
     @property
     def shard_file(self) -> str:
-        """The shard the worker writes."""
-        return os.path.join(self.shard_dir, f"{self.shard_name}.hdf5")
+        """The shard the worker writes (a folder for the ``lerobot`` format)."""
+        return os.path.join(self.shard_dir, self.shard_name + self._extension)
 
     @property
     def failed_shard_file(self) -> str:
         """The shard of failed demos, which the worker writes if the export mode keeps them."""
-        return os.path.join(self.shard_dir, f"{self.shard_name}{FAILED_SUFFIX}.hdf5")
+        return os.path.join(self.shard_dir, f"{self.shard_name}{FAILED_SUFFIX}{self._extension}")
+
+    @property
+    def _extension(self) -> str:
+        return ".hdf5" if self.dataset_format == "hdf5" else ""
 
 
 @dataclasses.dataclass
@@ -200,6 +210,8 @@ class GenerationWorker:
                 show_progress=False,
                 stop=self._stop,
                 on_loop_start=on_loop_start,
+                dataset_format=settings.dataset_format,
+                video_codec=settings.video_codec,
             )
         self._generation_end = time.perf_counter()
         return self.progress()

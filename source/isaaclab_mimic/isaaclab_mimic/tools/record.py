@@ -14,6 +14,7 @@ from isaaclab.managers import DatasetExportMode
 from isaaclab_tasks.manager_based.manipulation.stack.scripted_expert import ScriptedStackExpert
 from isaaclab_tasks.manager_based.manipulation.stack.stack_scene_cfg import StackSceneCfg
 
+from ..datagen.dataset_format import check_new_dataset, configure_dataset_format, dataset_output_path
 from .cli import ToolError, load_env_cfg, make_env, new_dataset_file
 
 TELEOP_DEVICES = ("scripted",)
@@ -31,6 +32,7 @@ def record_demos(
     teleop_device: str = "scripted",
     max_attempts_per_demo: int = 5,
     log: Callable[[str], None] = print,
+    dataset_format: str = "hdf5",
 ) -> str:
     """Run the scripted expert in ``num_envs`` environments until ``num_demos`` episodes succeeded, and write them.
 
@@ -40,7 +42,8 @@ def record_demos(
     Args:
         task: A cube-stacking task id.
         num_demos: Number of successful demos to record.
-        dataset_file: The HDF5 file to create (``.hdf5`` appended if missing); must not exist.
+        dataset_file: The HDF5 file to create (``.hdf5`` appended if missing); must not exist. With the ``lerobot``
+            format, the dataset folder to create (a trailing ``.hdf5`` is dropped); must not exist or be empty.
         seed: Environment seed (None: random).
         device: Torch device.
         num_envs: Number of environments recording in parallel.
@@ -48,6 +51,7 @@ def record_demos(
         teleop_device: Source of the actions; only ``"scripted"``.
         max_attempts_per_demo: Give up after ``num_demos * max_attempts_per_demo`` episodes that ended.
         log: Where progress lines go.
+        dataset_format: ``hdf5`` or ``lerobot`` (a LeRobot v3.0 dataset folder, cameras encoded as video).
 
     Returns:
         The path of the written dataset file.
@@ -59,7 +63,15 @@ def record_demos(
         raise ToolError(f"Unknown --teleop_device '{teleop_device}'; available here: {', '.join(TELEOP_DEVICES)}.")
     if num_demos < 1:
         raise ToolError(f"--num_demos must be at least 1, got {num_demos}.")
-    directory, filename = new_dataset_file(dataset_file, "Dataset file")
+    if dataset_format == "hdf5":
+        directory, filename = new_dataset_file(dataset_file, "Dataset file")
+    else:
+        path = dataset_output_path(dataset_file, dataset_format)
+        try:
+            check_new_dataset(path, dataset_format)
+        except FileExistsError as error:
+            raise ToolError(str(error)) from error
+        directory, filename = os.path.split(path)
     env_cfg = load_env_cfg(task, device, num_envs, enable_cameras)
     if not isinstance(env_cfg.scene, StackSceneCfg):
         raise ToolError(f"The scripted expert drives only the cube-stacking tasks; '{task}' is not one.")
@@ -71,13 +83,14 @@ def record_demos(
         dataset_filename=filename,
         dataset_export_mode=DatasetExportMode.EXPORT_SUCCEEDED_ONLY,
     )
+    configure_dataset_format(env_cfg.recorders, dataset_format, task=None)
 
     env = make_env(task, env_cfg)
     try:
         _run_expert(env, success_term, num_demos, num_demos * max_attempts_per_demo, log)
     finally:
         env.close()
-    path = os.path.join(directory, filename + ".hdf5")
+    path = os.path.join(directory, filename + ".hdf5" if dataset_format == "hdf5" else filename)
     log(f"Recorded {num_demos} successful demos to {path}")
     return path
 

@@ -1,3 +1,8 @@
+# Copyright (c) 2022-2026, The Isaac Lab Project Developers (https://github.com/isaac-sim/IsaacLab/blob/main/CONTRIBUTORS.md).
+# All rights reserved.
+#
+# SPDX-License-Identifier: BSD-3-Clause
+
 """Tests of the paged episode store: steps of any env ids land in order, checks come before any copy, pages are
 reused, and the episodes handed out own their memory."""
 
@@ -7,6 +12,8 @@ import torch
 
 from isaaclab.utils.datasets import EpisodeData, PagedEpisode, PagedEpisodeStore
 from isaaclab.utils.datasets.paged_episode_store import MAX_PAGE_STEPS, PAGE_BYTES
+
+pytestmark = pytest.mark.unit
 
 DTYPES = [torch.float32, torch.float16, torch.float64, torch.int64, torch.uint8, torch.bool, torch.complex64]
 

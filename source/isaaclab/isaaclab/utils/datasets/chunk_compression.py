@@ -120,12 +120,13 @@ class ChunkCompressor:
                 # can start, so this thread compresses every chunk
                 shares = [pieces]
         results = [self._deflate(shares[0])] + [future.result() for future in futures]
+        # share s holds pieces s, s + n, s + 2n, ...: put them back in order
+        in_order: list[bytes] = [b""] * len(pieces)
+        for start, result in enumerate(results):
+            in_order[start :: len(shares)] = result
         compressed: list[list[bytes]] = [[] for _ in arrays]
-        for start in range(len(shares)):
-            # share s holds pieces s, s + n, s + 2n, ...: put them back in order
-            for offset, data in enumerate(results[start]):
-                index, _ = pieces[start + offset * len(shares)]
-                compressed[index].append(data)
+        for (index, _), data in zip(pieces, in_order):
+            compressed[index].append(data)
         return compressed
 
     def shutdown(self) -> None:

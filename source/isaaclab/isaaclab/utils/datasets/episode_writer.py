@@ -87,10 +87,7 @@ class EpisodeWriteJob:
 
 @dataclasses.dataclass
 class WriterStatistics:
-    """Counters of an :class:`EpisodeWriter`. Seconds are wall-clock.
-
-    ``episodes_submitted`` = ``episodes_written`` + ``episodes_failed`` + ``episodes_queued`` at any time.
-    """
+    """Counters of an :class:`EpisodeWriter` (seconds are wall-clock): submitted = written + failed + queued."""
 
     episodes_submitted: int = 0
     """Episodes handed to the writer."""
@@ -134,14 +131,11 @@ class WriterStatistics:
 class EpisodeWriter:
     """Writes :class:`EpisodeWriteJob` s in submission order, inline or on one background thread.
 
-    Both modes write through the same method, which times, counts and records failures. In asynchronous mode,
-    :meth:`submit` puts the job on a queue bounded by episode count and by bytes, and returns; when the queue is full
-    it blocks until there is room (back-pressure: nothing is ever dropped). One non-daemon thread writes the jobs. If
-    the program ends without :meth:`close`, the thread writes everything queued before the interpreter exits.
-
-    A failed write never stops the writer: the episodes after it are written. Failures are reported once, by
-    :meth:`raise_if_failed` (which the recorder calls at the end of every export), :meth:`flush` and :meth:`close`, as
-    an :class:`EpisodeWriteError` chained to the first failure, with the number of episodes not written.
+    Both modes write through the same method. In asynchronous mode :meth:`submit` queues the job (the queue is bounded
+    by episodes and bytes: a full queue blocks, nothing is dropped) for one non-daemon thread, which also writes what
+    is queued when the program ends without :meth:`close`. A failed write never stops the writer; failures are
+    reported once, by :meth:`raise_if_failed`, :meth:`flush` or :meth:`close`, as an :class:`EpisodeWriteError`
+    chained to the first one, with the number of episodes not written.
     """
 
     _POLL_SECONDS = 0.1
@@ -159,8 +153,7 @@ class EpisodeWriter:
         Args:
             asynchronous: Write on a background thread.
             max_queue_episodes: The most episodes waiting at once (at least 1).
-            max_queue_bytes: The most bytes waiting at once; one larger episode is still taken when the queue is
-                empty.
+            max_queue_bytes: The most bytes waiting at once; a larger episode is still taken by an empty queue.
             name: The thread's name.
 
         Raises:
@@ -185,11 +178,6 @@ class EpisodeWriter:
         if asynchronous:
             self._thread = threading.Thread(target=self._run, name=name, daemon=False)
             self._thread.start()
-
-    @property
-    def asynchronous(self) -> bool:
-        """Whether jobs are written on a background thread."""
-        return self._asynchronous
 
     @property
     def statistics(self) -> WriterStatistics:

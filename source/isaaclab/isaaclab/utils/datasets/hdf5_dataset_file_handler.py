@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import torch
@@ -48,6 +49,17 @@ def convert_pose_quat_wxyz_to_xyzw(pose: np.ndarray) -> np.ndarray:
     return np.concatenate([position, quat_xyzw], axis=-1)
 
 
+def _locked(method: Callable) -> Callable:
+    """Run a method of the handler with its file lock held."""
+
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class HDF5DatasetFileHandler(DatasetFileHandlerBase):
     """HDF5 dataset file handler for storing and loading episode data.
 
@@ -79,6 +91,7 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
         self._compression_level = 2
         self._compressor = ChunkCompressor(self._compression_level, 1)
 
+    @_locked
     def open(self, file_path: str, mode: str = "r"):
         """Open an existing dataset file.
 
@@ -89,25 +102,25 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
         """
         import h5py
 
-        with self._lock:
-            if self._hdf5_file_stream is not None:
-                raise RuntimeError("HDF5 dataset file stream is already in use")
-            if not os.path.isfile(file_path):
-                raise FileNotFoundError(f"Dataset file not found: '{file_path}'.")
-            if mode != "r":
-                _refuse_if_written_elsewhere(file_path)
-            stream = h5py.File(file_path, mode)
-            if "data" not in stream:
-                stream.close()
-                raise ValueError(f"'{file_path}' is not a dataset file: it has no '/data' group.")
-            self._hdf5_file_stream = stream
-            self._hdf5_data_group = stream["data"]
-            self._file_path = file_path
-            self._file_identity = _file_identity(file_path)
-            self._demo_count = len(self._hdf5_data_group)
-            with self._names_lock:
-                self._published_names = set(self._hdf5_data_group)
+        if self._hdf5_file_stream is not None:
+            raise RuntimeError("HDF5 dataset file stream is already in use")
+        if not os.path.isfile(file_path):
+            raise FileNotFoundError(f"Dataset file not found: '{file_path}'.")
+        if mode != "r":
+            _refuse_if_written_elsewhere(file_path)
+        stream = h5py.File(file_path, mode)
+        if "data" not in stream:
+            stream.close()
+            raise ValueError(f"'{file_path}' is not a dataset file: it has no '/data' group.")
+        self._hdf5_file_stream = stream
+        self._hdf5_data_group = stream["data"]
+        self._file_path = file_path
+        self._file_identity = _file_identity(file_path)
+        self._demo_count = len(self._hdf5_data_group)
+        with self._names_lock:
+            self._published_names = set(self._hdf5_data_group)
 
+    @_locked
     def create(self, file_path: str, env_name: str | None = None):
         """Create a new dataset file (``.hdf5`` is appended if missing; parent directories are created).
 
@@ -118,35 +131,34 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
         """
         import h5py
 
-        with self._lock:
-            if self._hdf5_file_stream is not None:
-                raise RuntimeError("HDF5 dataset file stream is already in use")
-            if not file_path.endswith(".hdf5"):
-                file_path += ".hdf5"
-            if os.path.isdir(file_path):
-                raise IsADirectoryError(f"Cannot create the dataset file '{file_path}': it is a directory.")
-            dir_path = os.path.dirname(file_path)
-            if dir_path:
-                os.makedirs(dir_path, exist_ok=True)
-            _refuse_if_written_elsewhere(file_path)
-            self._hdf5_file_stream = h5py.File(file_path, "w")
-            self._file_path = file_path
-            self._file_identity = _file_identity(file_path)
+        if self._hdf5_file_stream is not None:
+            raise RuntimeError("HDF5 dataset file stream is already in use")
+        if not file_path.endswith(".hdf5"):
+            file_path += ".hdf5"
+        if os.path.isdir(file_path):
+            raise IsADirectoryError(f"Cannot create the dataset file '{file_path}': it is a directory.")
+        dir_path = os.path.dirname(file_path)
+        if dir_path:
+            os.makedirs(dir_path, exist_ok=True)
+        _refuse_if_written_elsewhere(file_path)
+        self._hdf5_file_stream = h5py.File(file_path, "w")
+        self._file_path = file_path
+        self._file_identity = _file_identity(file_path)
 
-            # Set the dataset format version
-            self._hdf5_file_stream.attrs["format_version"] = DATASET_FORMAT_VERSION
+        # Set the dataset format version
+        self._hdf5_file_stream.attrs["format_version"] = DATASET_FORMAT_VERSION
 
-            # set up a data group in the file
-            self._hdf5_data_group = self._hdf5_file_stream.create_group("data")
-            self._hdf5_data_group.attrs["total"] = 0
-            self._demo_count = 0
+        # set up a data group in the file
+        self._hdf5_data_group = self._hdf5_file_stream.create_group("data")
+        self._hdf5_data_group.attrs["total"] = 0
+        self._demo_count = 0
 
-            # set environment arguments
-            # the environment type (we use gym environment type) is set to be compatible with robomimic
-            # Ref: https://github.com/ARISE-Initiative/robomimic/blob/master/robomimic/envs/env_base.py#L15
-            self.add_env_args({"env_name": env_name or "", "type": 2})
-            # a file killed before its first demo still opens
-            self._hdf5_file_stream.flush()
+        # set environment arguments
+        # the environment type (we use gym environment type) is set to be compatible with robomimic
+        # Ref: https://github.com/ARISE-Initiative/robomimic/blob/master/robomimic/envs/env_base.py#L15
+        self.add_env_args({"env_name": env_name or "", "type": 2})
+        # a file killed before its first demo still opens
+        self._hdf5_file_stream.flush()
 
     def __del__(self):
         """Destructor for the file handler."""
@@ -156,31 +168,31 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
     Properties
     """
 
+    @_locked
     def add_env_args(self, env_args: dict):
         """Add environment arguments to the dataset."""
-        with self._lock:
-            self._raise_if_not_initialized()
-            stored_env_args = self._hdf5_data_group.attrs.get("env_args")
-            self._env_args = json.loads(stored_env_args) if stored_env_args is not None else {}
-            self._env_args.update(env_args)
-            self._hdf5_data_group.attrs["env_args"] = json.dumps(self._env_args)
+        self._raise_if_not_initialized()
+        stored_env_args = self._hdf5_data_group.attrs.get("env_args")
+        self._env_args = json.loads(stored_env_args) if stored_env_args is not None else {}
+        self._env_args.update(env_args)
+        self._hdf5_data_group.attrs["env_args"] = json.dumps(self._env_args)
 
     def set_env_name(self, env_name: str):
         """Set the environment name."""
         self._raise_if_not_initialized()
         self.add_env_args({"env_name": env_name})
 
+    @_locked
     def get_env_name(self) -> str | None:
         """Get the environment name."""
-        with self._lock:
-            self._raise_if_not_initialized()
-            return json.loads(self._hdf5_data_group.attrs["env_args"]).get("env_name")
+        self._raise_if_not_initialized()
+        return json.loads(self._hdf5_data_group.attrs["env_args"]).get("env_name")
 
+    @_locked
     def get_episode_names(self) -> Iterable[str]:
         """Get the names of the episodes in the file."""
-        with self._lock:
-            self._raise_if_not_initialized()
-            return list(self._hdf5_data_group.keys())
+        self._raise_if_not_initialized()
+        return list(self._hdf5_data_group.keys())
 
     def get_num_episodes(self) -> int:
         """Get number of episodes in the file."""
@@ -223,17 +235,17 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
             self._compression_level = level
             self._compressor = ChunkCompressor(level, threads)
 
+    @_locked
     def get_format_version(self) -> int:
         """Get the dataset format version.
 
         Returns:
             The format version number. Returns 0 for legacy datasets without version info.
         """
-        with self._lock:
-            self._raise_if_not_initialized()
-            if "format_version" in self._hdf5_file_stream.attrs:
-                return int(self._hdf5_file_stream.attrs["format_version"])
-            return 0  # Legacy format
+        self._raise_if_not_initialized()
+        if "format_version" in self._hdf5_file_stream.attrs:
+            return int(self._hdf5_file_stream.attrs["format_version"])
+        return 0  # Legacy format
 
     def is_legacy_quaternion_format(self) -> bool:
         """Check if the dataset uses the legacy WXYZ quaternion format.
@@ -243,6 +255,7 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
         """
         return self.get_format_version() < DATASET_FORMAT_VERSION
 
+    @_locked
     def load_episode(
         self, episode_name: str, device: str, convert_legacy_quat: bool | None = None
     ) -> EpisodeData | None:
@@ -259,55 +272,51 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
         """
         import h5py
 
-        with self._lock:
-            self._raise_if_not_initialized()
-            if episode_name not in self._hdf5_data_group:
-                return None
+        self._raise_if_not_initialized()
+        if episode_name not in self._hdf5_data_group:
+            return None
 
-            # Auto-detect if conversion is needed
-            if convert_legacy_quat is None:
-                convert_legacy_quat = self.is_legacy_quaternion_format()
+        # Auto-detect if conversion is needed
+        if convert_legacy_quat is None:
+            convert_legacy_quat = self.is_legacy_quaternion_format()
 
-            episode = EpisodeData()
-            h5_episode_group = self._hdf5_data_group[episode_name]
+        episode = EpisodeData()
+        h5_episode_group = self._hdf5_data_group[episode_name]
 
-            def load_dataset_helper(group, path=""):
-                """Helper method to load dataset that contains recursive dict objects."""
-                data = {}
-                for key in group:
-                    current_path = f"{path}/{key}" if path else key
-                    if isinstance(group[key], h5py.Group):
-                        data[key] = load_dataset_helper(group[key], current_path)
-                    else:
-                        # Converting group[key] to numpy array greatly improves the performance
-                        # when converting to torch tensor
-                        np_data = np.array(group[key])
+        def load_dataset_helper(group, path=""):
+            """Helper method to load dataset that contains recursive dict objects."""
+            data = {}
+            for key in group:
+                current_path = f"{path}/{key}" if path else key
+                if isinstance(group[key], h5py.Group):
+                    data[key] = load_dataset_helper(group[key], current_path)
+                else:
+                    # Converting group[key] to numpy array greatly improves the performance
+                    # when converting to torch tensor
+                    np_data = np.array(group[key])
 
-                        # Convert legacy quaternions if needed
-                        if convert_legacy_quat and key == "root_pose" and np_data.shape[-1] == 7:
-                            np_data = convert_pose_quat_wxyz_to_xyzw(np_data)
+                    # Convert legacy quaternions if needed
+                    if convert_legacy_quat and key == "root_pose" and np_data.shape[-1] == 7:
+                        np_data = convert_pose_quat_wxyz_to_xyzw(np_data)
 
-                        data[key] = torch.tensor(np_data, device=device)
-                return data
+                    data[key] = torch.tensor(np_data, device=device)
+            return data
 
-            episode.data = load_dataset_helper(h5_episode_group)
+        episode.data = load_dataset_helper(h5_episode_group)
 
-            if "seed" in h5_episode_group.attrs:
-                episode.seed = h5_episode_group.attrs["seed"]
+        if "seed" in h5_episode_group.attrs:
+            episode.seed = h5_episode_group.attrs["seed"]
 
-            if "success" in h5_episode_group.attrs:
-                episode.success = h5_episode_group.attrs["success"]
+        if "success" in h5_episode_group.attrs:
+            episode.success = h5_episode_group.attrs["success"]
 
-            episode.env_id = self.get_env_name()
+        episode.env_id = self.get_env_name()
 
-            return episode
+        return episode
 
     def reserve_episode_names(self, demo_ids: Sequence[int | None]) -> list[str]:
-        """Reserve the names of episodes that :meth:`write_episode` writes later, all or none.
-
-        Names of the running count are given out in order; if a write fails, the later ones move down by one, so
-        that the demos in the file are numbered without gaps. A custom demo id does not advance the count. This
-        never waits for a write in progress.
+        """Reserve the names of episodes that :meth:`write_episode` writes later, all or none, without waiting for a
+        write in progress. If a write fails, the later names of the running count move down by one (no gap).
 
         Args:
             demo_ids: For each episode, a custom demo index, or None for the next name of the running count.
@@ -384,6 +393,7 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
                 if demo_id is None:
                     self._demo_count += 1
 
+    @_locked
     def flush(self):
         """Flush the episode data to disk.
 
@@ -391,26 +401,25 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
             FileNotFoundError: If the file was deleted or replaced on disk while open: what was written to it since
                 is lost when it closes.
         """
-        with self._lock:
-            self._raise_if_not_initialized()
-            self._hdf5_file_stream.flush()
-            if self._file_identity is not None and _file_identity(self._file_path) != self._file_identity:
-                raise FileNotFoundError(
-                    f"The dataset file '{self._file_path}' was deleted or replaced while it was being written: the"
-                    f" {len(self._published_names)} demo(s) written to it are lost when it closes."
-                )
+        self._raise_if_not_initialized()
+        self._hdf5_file_stream.flush()
+        if self._file_identity is not None and _file_identity(self._file_path) != self._file_identity:
+            raise FileNotFoundError(
+                f"The dataset file '{self._file_path}' was deleted or replaced while it was being written: the"
+                f" {len(self._published_names)} demo(s) written to it are lost when it closes."
+            )
 
+    @_locked
     def close(self):
         """Flush and close the dataset file handler. Calling it again does nothing."""
-        with self._lock:
-            if self._hdf5_file_stream is None:
-                return
-            stream, self._hdf5_file_stream, self._hdf5_data_group = self._hdf5_file_stream, None, None
-            self._compressor.shutdown()
-            try:
-                stream.flush()
-            finally:
-                stream.close()
+        if self._hdf5_file_stream is None:
+            return
+        stream, self._hdf5_file_stream, self._hdf5_data_group = self._hdf5_file_stream, None, None
+        self._compressor.shutdown()
+        try:
+            stream.flush()
+        finally:
+            stream.close()
 
     def _raise_if_not_initialized(self):
         """Raise an error if the dataset file handler is not initialized."""
@@ -590,7 +599,8 @@ def _to_numpy(node: dict) -> dict:
             value = torch.stack(value)
         if isinstance(value, torch.Tensor):
             value = value.detach().cpu().numpy()
-        converted[key] = np.ascontiguousarray(value)
+        # C order, as the chunks are cut from the memory (np.ascontiguousarray would make a scalar 1-D)
+        converted[key] = np.require(value, requirements="C")
     return converted
 
 

@@ -35,8 +35,8 @@ MAX_PAGE_STEPS = 32
 WORD_COPY_BYTES = 256
 """Rows of at least this many bytes are copied as 32- or 16-bit words rather than element by element."""
 
-POOL_GROWTH = 1.5
-"""How much a pool grows when it runs out of free pages."""
+MIN_BLOCK_BYTES = 256 * 1024
+"""The smallest block of a pool: a block holds a page for every environment, and at least this many bytes."""
 
 SUPPORTED_DTYPES = frozenset(
     {
@@ -131,32 +131,49 @@ class PagedEpisodeStore:
             ValueError: If a key is malformed or used both as a key and as a group of keys, a batch does not have one
                 row per environment id, or its dtype or row shape differ from the steps of the key recorded so far.
         """
-        batch_keys = {key for key, _ in leaves}
         for key, batch in leaves:
-            where = f"key '{key}' of envs {_ids_text(env_ids)}"
-            if not isinstance(batch, torch.Tensor):
-                raise TypeError(f"Recorded value for {where} must be a torch.Tensor or a dict, got {type(batch)}.")
-            if batch.layout != torch.strided:
-                raise TypeError(f"Recorded value for {where} is a {batch.layout} tensor; record a dense tensor.")
-            if batch.dtype not in SUPPORTED_DTYPES:
-                raise TypeError(
-                    f"Recorded value for {where} has dtype {batch.dtype}, which a dataset file cannot store;"
-                    " convert it (for example to torch.float32) before recording."
-                )
-            if batch.dim() == 0 or batch.shape[0] != len(env_ids):
-                raise ValueError(
-                    f"Recorded value for {where} must have one row per environment id: expected leading dimension"
-                    f" {len(env_ids)}, got shape {tuple(batch.shape)}."
-                )
-            pool = self._pools.get(key)
-            if pool is None:
-                self._check_new_key(key, batch_keys)
-            elif not pool.accepts(batch) and pool.holders().any():
-                raise ValueError(
-                    f"Recorded value for {where} has row shape {tuple(batch.shape[1:])} and dtype {batch.dtype}, but"
-                    f" the steps recorded so far (envs {_ids_text(np.flatnonzero(pool.holders()))}) have row shape"
-                    f" {pool.row_shape} and dtype {pool.dtype}."
-                )
+            # the common case, a batch of a key recorded before, is checked without building any message
+            if not self._fits_pool(key, batch, len(env_ids)):
+                self._check_batch(key, batch, env_ids, {key for key, _ in leaves})
+
+    def _fits_pool(self, key: str, batch: object, num_rows: int) -> bool:
+        """Whether a batch is a dense tensor with one row per id that the key's existing pool takes."""
+        pool = self._pools.get(key)
+        return (
+            pool is not None
+            and isinstance(batch, torch.Tensor)
+            and batch.layout == torch.strided
+            and batch.dim() > 0
+            and batch.shape[0] == num_rows
+            and pool.accepts(batch)
+        )
+
+    def _check_batch(self, key: str, batch: object, env_ids: np.ndarray, batch_keys: set[str]) -> None:
+        """Raise the error that says what is wrong with a batch; a batch of a new key has its key checked."""
+        where = f"key '{key}' of envs {_ids_text(env_ids)}"
+        if not isinstance(batch, torch.Tensor):
+            raise TypeError(f"Recorded value for {where} must be a torch.Tensor or a dict, got {type(batch)}.")
+        if batch.layout != torch.strided:
+            raise TypeError(f"Recorded value for {where} is a {batch.layout} tensor; record a dense tensor.")
+        if batch.dtype not in SUPPORTED_DTYPES:
+            raise TypeError(
+                f"Recorded value for {where} has dtype {batch.dtype}, which a dataset file cannot store;"
+                " convert it (for example to torch.float32) before recording."
+            )
+        if batch.dim() == 0 or batch.shape[0] != len(env_ids):
+            raise ValueError(
+                f"Recorded value for {where} must have one row per environment id: expected leading dimension"
+                f" {len(env_ids)}, got shape {tuple(batch.shape)}."
+            )
+        pool = self._pools.get(key)
+        if pool is None:
+            self._check_new_key(key, batch_keys)
+        elif pool.holders().any():
+            raise ValueError(
+                f"Recorded value for {where} has row shape {tuple(batch.shape[1:])} and dtype {batch.dtype}, but"
+                f" the steps recorded so far (envs {_ids_text(np.flatnonzero(pool.holders()))}) have row shape"
+                f" {pool.row_shape} and dtype {pool.dtype}."
+            )
 
     def add(self, key: str, batch: torch.Tensor, env_ids: np.ndarray) -> None:
         """Append one step of a key to each environment's episode: row ``i`` of ``batch`` to ``env_ids[i]``.
@@ -284,31 +301,40 @@ class PagedEpisode(EpisodeData):
 
 
 class _KeyPool:
-    """The pages of one key: a tensor of pages, a stack of free pages, and each environment's page table."""
+    """The pages of one key, in blocks of pages, with each environment's page table.
+
+    Pages live in fixed-size blocks (one tensor each): a pool grows by a block, without moving a page, and keeps its
+    blocks, reusing the pages that episodes give back (as a caching allocator does). Free pages are handed out lowest
+    first, so the pages written at one step sit in few blocks: a batch is written with one indexed copy per block it
+    touches, usually one.
+    """
 
     def __init__(self, batch: torch.Tensor, num_envs: int, device: torch.device, pin_memory: bool):
         self.dtype = batch.dtype
         self.row_shape = tuple(batch.shape[1:])
         self._row_elements = math.prod(self.row_shape)
         self.row_bytes = self._row_elements * batch.element_size()
-        # a power of two, so that a row's place in its page is a mask away
-        steps = max(1, min(MAX_PAGE_STEPS, PAGE_BYTES // max(1, self.row_bytes)))
-        self._shift = steps.bit_length() - 1
-        self._mask = (1 << self._shift) - 1
-        self.page_steps = 1 << self._shift
+        # powers of two, so that a row's page, block and place are shifts and masks away
+        self._page_shift = _log2_floor(max(1, min(MAX_PAGE_STEPS, PAGE_BYTES // max(1, self.row_bytes))))
+        self._page_mask = (1 << self._page_shift) - 1
+        self.page_steps = 1 << self._page_shift
         self.page_bytes = self.page_steps * self.row_bytes
+        # a block holds a page for every environment, and at least MIN_BLOCK_BYTES
+        block_pages = max(num_envs, MIN_BLOCK_BYTES // max(1, self.page_bytes))
+        self._block_shift = self._page_shift + _log2_ceil(block_pages)
+        self._block_mask = (1 << self._block_shift) - 1
+        self.block_pages = 1 << (self._block_shift - self._page_shift)
         # large rows are copied as words of the widest integer type that divides them: copying a camera frame one
         # uint8 element at a time is several times slower
         self._word = None
         if self.row_bytes >= WORD_COPY_BYTES:
             self._word = next(word for word in (torch.int32, torch.int16) if self.row_bytes % _size(word) == 0)
         self._device = device
+        self._on_cpu = device.type == "cpu"
         self._pin_memory = pin_memory
-        # the rows of every page, back to back: page p holds rows [p * page_steps, (p + 1) * page_steps)
-        self._rows = self._allocate_rows(0)
-        self._page_rows = self._as_words(self._rows)
-        self._free = np.empty(0, dtype=np.int64)
-        self._num_free = 0
+        # each block's rows, as they are copied (see _as_words); block b holds pages [b * block_pages, ...)
+        self._blocks: list[torch.Tensor] = []
+        self._free = np.zeros(0, dtype=bool)
         self.page_table = np.full((num_envs, 1), -1, dtype=np.int64)
         self.num_pages = np.zeros(num_envs, dtype=np.int64)
         # environments whose episode holds steps of the key taken out of the pages
@@ -317,24 +343,23 @@ class _KeyPool:
         self._cursor = np.zeros(num_envs, dtype=np.int64)
         # a batch copied from a GPU into pinned staging memory, scattered into the pages once the copy is done
         self._staging: torch.Tensor | None = None
-        self._pending: tuple[torch.Tensor, torch.Tensor, torch.cuda.Event] | None = None
-        self._grow(num_envs)
+        self._pending: tuple[np.ndarray, torch.Tensor, torch.cuda.Event] | None = None
+        self._add_blocks(1)
 
     @property
     def capacity(self) -> int:
-        return self._rows.shape[0] >> self._shift
+        return len(self._free)
 
     @property
     def pages_in_use(self) -> int:
-        return self.capacity - self._num_free
+        return self.capacity - int(np.count_nonzero(self._free))
 
     def length(self, env_id: int) -> int:
         pages = self.num_pages[env_id]
         if not pages:
             return 0
-        return int(
-            (pages - 1) * self.page_steps + self._cursor[env_id] - (self.page_table[env_id, pages - 1] << self._shift)
-        )
+        last_page_start = self.page_table[env_id, pages - 1] << self._page_shift
+        return int((pages - 1) * self.page_steps + self._cursor[env_id] - last_page_start)
 
     def total_length(self) -> int:
         return sum(self.length(env_id) for env_id in np.flatnonzero(self.num_pages))
@@ -348,7 +373,7 @@ class _KeyPool:
 
     def append(self, batch: torch.Tensor, env_ids: np.ndarray) -> None:
         rows = self._cursor[env_ids]
-        starting = (rows & self._mask) == 0
+        starting = (rows & self._page_mask) == 0
         if np.count_nonzero(starting):
             envs = env_ids[starting]
             slots = self.num_pages[envs]
@@ -356,19 +381,26 @@ class _KeyPool:
                 grown = np.full((self.page_table.shape[0], 2 * (slots.max() + 1)), -1, dtype=np.int64)
                 grown[:, : self.page_table.shape[1]] = self.page_table
                 self.page_table = grown
-            pages = self._pop_free(len(envs))
+            pages = self._allocate(len(envs))
             self.page_table[envs, slots] = pages
             self.num_pages[envs] = slots + 1
-            rows[starting] = pages << self._shift
-        self._scatter(torch.from_numpy(rows), batch)
+            rows[starting] = pages << self._page_shift
+        self._scatter(rows, batch)
         self._cursor[env_ids] = rows + 1
 
     def gather(self, env_id: int) -> torch.Tensor:
         self._complete_pending()
         length = self.length(env_id)
         pages = self.page_table[env_id, : self.num_pages[env_id]]
-        rows = ((pages[:, None] << self._shift) + np.arange(self.page_steps)).reshape(-1)[:length]
-        taken = self._page_rows.index_select(0, torch.from_numpy(rows).to(self._rows.device))
+        rows = ((pages[:, None] << self._page_shift) + np.arange(self.page_steps)).reshape(-1)[:length]
+        # one indexed copy per run of rows in one block (the pages of an episode sit in few blocks)
+        blocks = rows >> self._block_shift
+        starts = np.flatnonzero(np.diff(blocks, prepend=-1))
+        parts = [
+            self._blocks[blocks[start]].index_select(0, self._index(rows[start:stop] & self._block_mask))
+            for start, stop in zip(starts, [*starts[1:], len(rows)])
+        ]
+        taken = parts[0] if len(parts) == 1 else torch.cat(parts)
         return taken.view(torch.uint8).view(self.dtype).view(length, *self.row_shape) if self._word else taken
 
     def take(self, env_id: int) -> torch.Tensor:
@@ -386,14 +418,14 @@ class _KeyPool:
             return
         self._complete_pending()
         tables = self.page_table[env_ids]
-        self._push_free(tables[tables >= 0])
+        self._free[tables[tables >= 0]] = True
         self.page_table[env_ids] = -1
         self.num_pages[env_ids] = 0
         self._cursor[env_ids] = 0
 
-    def _scatter(self, rows: torch.Tensor, batch: torch.Tensor) -> None:
+    def _scatter(self, rows: np.ndarray, batch: torch.Tensor) -> None:
         self._complete_pending()
-        if batch.device.type == "cuda" and self._rows.device.type == "cpu":
+        if batch.device.type == "cuda" and self._device.type == "cpu":
             # offload: a non-blocking copy to pinned memory now; the scatter into the pages once it has landed
             if self._staging is None:
                 self._staging = torch.empty(
@@ -405,15 +437,33 @@ class _KeyPool:
             event.record()
             self._pending = (rows, staged, event)
             return
-        device = self._rows.device
-        self._page_rows.index_copy_(0, rows.to(device), self._as_words(batch.to(device)))
+        self._write_rows(rows, batch if batch.device == self._device else batch.to(self._device))
 
     def _complete_pending(self) -> None:
         if self._pending is not None:
             rows, staged, event = self._pending
             self._pending = None
             event.synchronize()
-            self._page_rows.index_copy_(0, rows, self._as_words(staged))
+            self._write_rows(rows, staged)
+
+    def _write_rows(self, rows: np.ndarray, batch: torch.Tensor) -> None:
+        """Copy ``batch[i]`` to page row ``rows[i]``: one indexed copy per block touched."""
+        values = self._as_words(batch)
+        if len(self._blocks) == 1:
+            self._blocks[0].index_copy_(0, self._index(rows), values)
+            return
+        blocks = rows >> self._block_shift
+        first = blocks[0]
+        if (blocks == first).all():
+            self._blocks[first].index_copy_(0, self._index(rows & self._block_mask), values)
+            return
+        for block in np.unique(blocks):
+            where = np.flatnonzero(blocks == block)
+            self._blocks[block].index_copy_(0, self._index(rows[where] & self._block_mask), values[self._index(where)])
+
+    def _index(self, rows: np.ndarray) -> torch.Tensor:
+        index = torch.from_numpy(rows)
+        return index if self._on_cpu else index.to(self._device)
 
     def _as_words(self, rows: torch.Tensor) -> torch.Tensor:
         """Rows as they are copied: as they are, or as ``(rows, words)`` of the pool's word type."""
@@ -421,36 +471,24 @@ class _KeyPool:
             return rows
         return rows.contiguous().view(len(rows), self._row_elements).view(torch.uint8).view(self._word)
 
-    def _pop_free(self, count: int) -> np.ndarray:
-        if count > self._num_free:
-            self._grow(max(count - self._num_free, int(self.capacity * (POOL_GROWTH - 1))))
-        self._num_free -= count
-        return self._free[self._num_free : self._num_free + count].copy()
+    def _allocate(self, count: int) -> np.ndarray:
+        """``count`` free pages, lowest first (the pool grows by whole blocks when it has too few)."""
+        missing = count - int(np.count_nonzero(self._free))
+        if missing > 0:
+            self._add_blocks(-(-missing // self.block_pages))
+        pages = np.flatnonzero(self._free)[:count]
+        self._free[pages] = False
+        return pages
 
-    def _push_free(self, pages: np.ndarray) -> None:
-        self._free[self._num_free : self._num_free + len(pages)] = pages
-        self._num_free += len(pages)
-
-    def _grow(self, pages: int) -> None:
-        """Add ``pages`` free pages (a new, larger tensor; the pages in use are copied)."""
-        self._complete_pending()
-        old_capacity = self.capacity
-        rows = self._allocate_rows(old_capacity + pages)
-        rows[: self._rows.shape[0]] = self._rows
-        self._rows = rows
-        self._page_rows = self._as_words(rows)
-        free = np.empty(old_capacity + pages, dtype=np.int64)
-        free[: self._num_free] = self._free[: self._num_free]
-        # the new pages are handed out lowest first
-        free[self._num_free : self._num_free + pages] = np.arange(old_capacity + pages - 1, old_capacity - 1, -1)
-        self._free = free
-        self._num_free += pages
-
-    def _allocate_rows(self, pages: int) -> torch.Tensor:
-        shape = (pages << self._shift, *self.row_shape)
-        if self._pin_memory:
-            return torch.empty(shape, dtype=self.dtype, pin_memory=True)
-        return torch.empty(shape, dtype=self.dtype, device=self._device)
+    def _add_blocks(self, count: int) -> None:
+        shape = (1 << self._block_shift, *self.row_shape)
+        for _ in range(count):
+            if self._pin_memory:
+                block = torch.empty(shape, dtype=self.dtype, pin_memory=True)
+            else:
+                block = torch.empty(shape, dtype=self.dtype, device=self._device)
+            self._blocks.append(self._as_words(block))
+        self._free = np.concatenate([self._free, np.ones(count * self.block_pages, dtype=bool)])
 
 
 def _ids_text(env_ids: np.ndarray, most: int = 8) -> str:
@@ -461,6 +499,14 @@ def _ids_text(env_ids: np.ndarray, most: int = 8) -> str:
 
 def _size(dtype: torch.dtype) -> int:
     return torch.empty(0, dtype=dtype).element_size()
+
+
+def _log2_floor(value: int) -> int:
+    return value.bit_length() - 1
+
+
+def _log2_ceil(value: int) -> int:
+    return (value - 1).bit_length()
 
 
 def _proper_prefixes(key: str) -> list[str]:

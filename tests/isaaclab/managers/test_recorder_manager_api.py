@@ -1,3 +1,8 @@
+# Copyright (c) 2022-2026, The Isaac Lab Project Developers (https://github.com/isaac-sim/IsaacLab/blob/main/CONTRIBUTORS.md).
+# All rights reserved.
+#
+# SPDX-License-Identifier: BSD-3-Clause
+
 """Tests of the RecorderManager with a minimal env double (synchronous export, upstream behaviour)."""
 
 import json
@@ -18,6 +23,8 @@ from isaaclab.managers import (
 )
 from isaaclab.managers.recorder_manager import RecorderManagerBaseCfg as RecorderManagerBaseCfgFromModule
 from isaaclab.utils import configclass
+
+pytestmark = pytest.mark.unit
 
 
 class EnvDouble:

@@ -1,3 +1,8 @@
+# Copyright (c) 2022-2026, The Isaac Lab Project Developers (https://github.com/isaac-sim/IsaacLab/blob/main/CONTRIBUTORS.md).
+# All rights reserved.
+#
+# SPDX-License-Identifier: BSD-3-Clause
+
 """Tests of the recorder manager's asynchronous export (in process: real writer thread, real HDF5 files).
 
 Covers equivalence of sync and async files, snapshot isolation, back-pressure, error surfacing, thread safety of the
@@ -30,7 +35,9 @@ from _async_helpers import (
 
 from isaaclab.managers import DatasetExportMode
 from isaaclab.managers.recorder_manager import _TENSOR_OVERHEAD_BYTES
-from isaaclab.utils.datasets import EpisodeWriteError
+from isaaclab.utils.datasets import DatasetFileHandlerBase, EpisodeWriteError
+
+pytestmark = pytest.mark.unit
 
 WRITER_THREAD = "isaaclab-episode-writer"
 ALL_MODES = list(DatasetExportMode)
@@ -412,8 +419,12 @@ def test_full_queue_blocks_the_export_and_loses_nothing(recorder, data_env, tmp_
 
 def _episode_bytes(num_steps: int, image_size: int = 8) -> int:
     """The bytes a queued episode of the test recorder is counted with: its 5 stacked tensors and their overhead."""
-    per_step = 3 * 4 + 3 * 4 + image_size * image_size * 3 + helpers.JOINTS * 4 + 7 * 4
-    return num_steps * per_step + 5 * _TENSOR_OVERHEAD_BYTES
+    return num_steps * _step_bytes(image_size) + 5 * _TENSOR_OVERHEAD_BYTES
+
+
+def _step_bytes(image_size: int = 8) -> int:
+    """The bytes one env records in one step of the test recorder (actions, eef_pos, an image, joints, root pose)."""
+    return 3 * 4 + 3 * 4 + image_size * image_size * 3 + helpers.JOINTS * 4 + 7 * 4
 
 
 @pytest.mark.timeout(60)
@@ -749,7 +760,7 @@ def test_offload_keeps_every_recorded_step_in_cpu_memory(recorder, data_env, dev
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available: device memory cannot be measured")
 def test_device_memory_held_by_the_recorder_stays_flat_with_offload(tmp_path, data_env):
     image_size = 64
-    step_bytes = 4 * _episode_bytes(1, image_size)
+    step_bytes = 4 * _step_bytes(image_size)
     growth = {}
     for offload in (True, False):
         env = data_env(num_envs=4, device="cuda", image_size=image_size)
@@ -771,3 +782,71 @@ def test_device_memory_held_by_the_recorder_stays_flat_with_offload(tmp_path, da
         torch.cuda.empty_cache()
     assert growth[True] <= step_bytes, f"with offload the recorder held {growth[True]} more device bytes"
     assert growth[False] >= 30 * step_bytes, f"without offload the recorder grew by only {growth[False]} bytes"
+
+
+class UpstreamStyleHandler(DatasetFileHandlerBase):
+    """A handler written against Isaac Lab 3.0's base class, in memory: its abstract methods and ``add_env_args``
+    (which Isaac Lab's recorder calls too), no name reservations."""
+
+    episodes: list[tuple[str, dict, bool | None]]
+    env_args: dict
+
+    def create(self, file_path, env_name=None):
+        type(self).episodes = []
+        type(self).env_args = {"env_name": env_name}
+
+    def add_env_args(self, env_args):
+        type(self).env_args.update(env_args)
+
+    def open(self, file_path, mode="r"):
+        raise NotImplementedError
+
+    def get_env_name(self):
+        return None
+
+    def write_episode(self, episode, demo_id=None, dataset_compression=True):
+        leaves = dict(_flat_leaves(episode.data))
+        type(self).episodes.append(
+            (f"demo_{len(type(self).episodes) if demo_id is None else demo_id}", leaves, episode.success)
+        )
+
+    def flush(self):
+        pass
+
+    def close(self):
+        pass
+
+    def load_episode(self, episode_name):
+        return None
+
+    def get_num_episodes(self):
+        return len(type(self).episodes)
+
+
+def _flat_leaves(node: dict, prefix: str = ""):
+    for key, value in node.items():
+        if isinstance(value, dict):
+            yield from _flat_leaves(value, f"{prefix}{key}/")
+        else:
+            yield f"{prefix}{key}", value
+
+
+@pytest.mark.parametrize("async_write", [False, True], ids=["sync", "async"])
+def test_a_handler_written_against_upstreams_base_class_gets_stacked_tensors(recorder, async_write):
+    handler = type("Handler", (UpstreamStyleHandler,), {})
+    manager, env = recorder(async_write=async_write, dataset_file_handler_class_type=handler)
+    manager.record_post_reset(None)
+    steps = record_steps(manager, env, 3)
+    manager.set_success_to_episodes(None, torch.tensor([True, False, True, False]))
+    manager.export_episodes()
+    manager.close()
+    assert [name for name, _, _ in handler.episodes] == ["demo_0", "demo_1", "demo_2", "demo_3"]
+    assert handler.env_args["sim_args"]["num_envs"] == 4
+    for env_id, (_, leaves, success) in enumerate(handler.episodes):
+        assert success == (env_id % 2 == 0)
+        expected = expected_demo(steps, env_id, initial_reset=1)
+        assert sorted(leaves) == sorted(expected)
+        for key, value in leaves.items():
+            # what Isaac Lab's pre_export() gives a handler: one stacked tensor per key, never a list of steps
+            assert isinstance(value, torch.Tensor), key
+            np.testing.assert_array_equal(value.numpy(), expected[key])

@@ -1,3 +1,8 @@
+# Copyright (c) 2022-2026, The Isaac Lab Project Developers (https://github.com/isaac-sim/IsaacLab/blob/main/CONTRIBUTORS.md).
+# All rights reserved.
+#
+# SPDX-License-Identifier: BSD-3-Clause
+
 """Tests of the HDF5 dataset file handler: create, open, env_args, write, load, names, errors."""
 
 import json
@@ -10,6 +15,8 @@ import torch
 
 from isaaclab.utils.datasets import EpisodeData, HDF5DatasetFileHandler
 from isaaclab.utils.datasets.hdf5_dataset_file_handler import DATASET_FORMAT_VERSION
+
+pytestmark = pytest.mark.unit
 
 
 def make_episode(num_steps: int = 5, seed: int | None = 7, success: bool | None = True) -> EpisodeData:
@@ -275,30 +282,3 @@ def test_failed_write_with_a_reserved_custom_id_frees_the_id(handler):
     assert handler.reserve_episode_names([9])[0] == "demo_9"
     handler.write_episode(make_episode(), demo_id=9)
     assert handler.get_episode_names() == ["demo_9"] and handler.demo_count == 0
-
-
-def test_diff_hdf5_files_reports_every_kind_of_difference(tmp_path):
-    import isaaclab.utils.datasets as datasets
-    from isaaclab.utils.datasets.dataset_diff import diff_hdf5_files
-
-    # no longer exported from the package itself
-    assert "diff_hdf5_files" not in datasets.__all__
-    with pytest.raises(ImportError):
-        from isaaclab.utils.datasets import diff_hdf5_files as _  # noqa: F401
-
-    def write(name, value, attr, extra):
-        with h5py.File(tmp_path / name, "w") as file:
-            group = file.create_group("data")
-            group.attrs["total"] = attr
-            group.create_dataset("x", data=value)
-            if extra:
-                group.create_dataset("extra", data=[1])
-
-    write("a.hdf5", np.arange(3), 1, False)
-    write("same.hdf5", np.arange(3), 1, False)
-    write("b.hdf5", np.arange(3) + 1, 2, True)
-    assert diff_hdf5_files(tmp_path / "a.hdf5", tmp_path / "same.hdf5") == []
-    diffs = diff_hdf5_files(tmp_path / "a.hdf5", tmp_path / "b.hdf5")
-    assert "/data/@total: np.int64(1) != np.int64(2)" in diffs
-    assert "/data/x: values differ" in diffs
-    assert "/data/extra: only in the second file" in diffs
