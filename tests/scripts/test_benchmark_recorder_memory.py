@@ -3,88 +3,50 @@
 #
 # SPDX-License-Identifier: BSD-3-Clause
 
-"""The recorder memory benchmark: its way of counting held bytes, and a ``--quick`` run in a subprocess (no timing
-or RSS assertions: RSS depends on the allocator)."""
+"""Runs the recorder memory benchmark (``--quick``) in a subprocess and checks its report (no timing or RSS
+assertions: RSS depends on the allocator)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import subprocess
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
-import torch
 
-from isaaclab.utils.datasets import EpisodeData
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = REPO_ROOT / "scripts" / "benchmarks" / "benchmark_recorder_memory.py"
-
-
-def _load_script() -> ModuleType:
-    """Import the benchmark script as a module."""
-    spec = importlib.util.spec_from_file_location("benchmark_recorder_memory", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_held_bytes_count_the_whole_storage_behind_a_view() -> None:
-    """A row view keeps its whole batch allocated: held bytes count the batch, nbytes only the row."""
-    benchmark = _load_script()
-    batch = torch.zeros(8, 16, 16, 3, dtype=torch.uint8)
-    views = EpisodeData()
-    views.append_owned("obs/camera", batch[0])
-    clones = EpisodeData()
-    clones.append_owned("obs/camera", batch[0].clone())
-
-    assert views.nbytes == clones.nbytes == batch[0].nbytes
-    assert benchmark.storage_bytes(benchmark.episode_tensors(views)) == batch.nbytes
-    assert benchmark.storage_bytes(benchmark.episode_tensors(clones)) == batch[0].nbytes
-    # two views of one storage count it once
-    assert benchmark.storage_bytes([batch[0], batch[1]]) == batch.nbytes
+POINTS = {"round1_before_export", "round1_after_export", "round2_before_export", "round2_after_export", "after_drain"}
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(240)
-def test_quick_benchmark_writes_a_complete_report(tmp_path: Path) -> None:
-    """The quick run reports counted and held bytes per point, says device memory was not measured on the CPU, and
-    shows the emulated row views holding more than they count."""
-    out = tmp_path / "results"
-    completed = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--modes", "async", "row_views", "--output_dir", str(out)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=230,
+def test_quick_benchmark_writes_a_complete_report(run_benchmark, tmp_path: Path) -> None:
+    """Counted bytes are the recorded steps plus the queued episodes, the pools hold at least what is in use, the
+    queue empties at the drain, and device memory is reported as not measured on the CPU."""
+    completed = run_benchmark(
+        "benchmark_recorder_memory", "--quick", "--modes", "async,sync", "--output_dir", str(tmp_path)
     )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
 
-    report = json.loads((out / "recorder_memory.json").read_text())
-    assert report["device_memory_measured"] is False and "not measured" in report["device_memory"]
-    assert "not measured" in completed.stdout
-    rows = {row["mode"]: row for row in report["rows"]}
-    assert set(rows) == {"async", "row_views"}
+    report = json.loads((tmp_path / "recorder_memory.json").read_text())
+    assert "not measured" in report["device_memory"] and "could not be measured" in completed.stdout
     runs = {run["mode"]: run for run in report["runs"]}
+    assert [run["mode"] for run in report["runs"]] == ["async", "sync"]
     for mode, run in runs.items():
-        assert run["peak_device_growth"] is None and run["episodes_written"] == 2, mode
-        assert set(run["points"]) == {
-            "round1_before_export",
-            "round1_after_export",
-            "round2_before_export",
-            "round2_after_export",
-            "after_drain",
-        }
-        after = run["points"]["round2_after_export"]
-        assert after["bytes_live"] == 0 and after["bytes_queued"] > 0 and after["rss_growth"] is not None
-        assert run["points"]["after_drain"]["bytes_counted"] == 0
-    # the recorder's own episodes hold what they count; row views hold whole batches (4 envs)
-    assert runs["async"]["points"]["round2_after_export"]["held_over_counted"] == pytest.approx(1.0)
-    assert runs["row_views"]["points"]["round2_after_export"]["held_over_counted"] == pytest.approx(4.0, rel=0.05)
-    table = (out / "recorder_memory.md").read_text()
-    assert "| mode | point | queued MB |" in table and "not measured (no CUDA)" in table
-    assert (out / "recorder_memory.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        points = run["points"]
+        assert set(points) == POINTS and run["episodes_written"] == 2 and run["peak_device_growth"] is None, mode
+        for point in points.values():
+            assert point["counted"] == point["recorded"] + point["queued"]
+            assert point["held"] == point["pool"] + point["queued"] and point["pool"] >= point["in_use"]
+            assert point["in_use"] >= point["recorded"] and point["device_growth"] is None
+        # every env records every step: 20 steps of the whole batch; the exports and resets leave no step behind
+        assert points["round2_before_export"]["recorded"] == 20 * run["step_batch_bytes"]
+        assert points["round2_after_export"]["recorded"] == 0 and points["after_drain"]["counted"] == 0
+        assert points["round2_before_export"]["rss_growth_after_trim"] is not None
+    # the held writer keeps the async exports queued; sync writes them at once
+    assert (
+        runs["async"]["points"]["round2_after_export"]["queued"]
+        > runs["async"]["points"]["round1_after_export"]["queued"]
+        > 0
+    )
+    assert runs["sync"]["points"]["round2_after_export"]["queued"] == 0
+    table = (tmp_path / "recorder_memory.md").read_text()
+    assert "| mode " in table and "held / counted" in table and "not measured" in table
+    assert (tmp_path / "recorder_memory.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

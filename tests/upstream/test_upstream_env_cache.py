@@ -64,3 +64,20 @@ def test_another_recipe_rebuilds(builds, tmp_path):
     ensure(tmp_path)
     ensure(tmp_path, digest="another wheel")
     assert len(builds.made) == 2
+
+
+def test_looking_without_a_wheel_never_builds(builds, tmp_path):
+    assert upstream_env.ensure_upstream_env(None, "digest", cache_dir=tmp_path, log=lambda _: None) is None
+    assert not builds.made
+    ensure(tmp_path)
+    found = upstream_env.ensure_upstream_env(None, "digest", cache_dir=tmp_path, log=lambda _: None)
+    assert found is not None and found.built_seconds is None and len(builds.made) == 1
+
+
+def test_a_link_to_the_same_python_finds_the_environment(builds, tmp_path, monkeypatch):
+    """Every checkout's env_isaaclab python links to one interpreter: the environment one built serves them all."""
+    ensure(tmp_path)
+    link = tmp_path / "other_checkout_python"
+    link.symlink_to(sys.executable)
+    monkeypatch.setattr(upstream_env, "find_base_python", lambda: str(link))
+    assert ensure(tmp_path).built_seconds is None and len(builds.made) == 1

@@ -106,24 +106,29 @@ def find_base_python() -> str:
 
 
 def fingerprint(wheel_sha256: str, base_python: str) -> str:
-    """What the environment is built from; a stamp with another fingerprint means rebuild."""
-    recipe = {"wheel": wheel_sha256, "torch": TORCH_SPEC, "packages": PACKAGES, "python": base_python}
+    """What the environment is built from; a stamp with another fingerprint means rebuild.
+
+    The Python counts by the interpreter it runs (links resolved): every checkout's ``env_isaaclab`` python is a link to
+    the same interpreter, and finds the environment another checkout built.
+    """
+    recipe = {"wheel": wheel_sha256, "torch": TORCH_SPEC, "packages": PACKAGES, "python": os.path.realpath(base_python)}
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
 
 
 def ensure_upstream_env(
-    wheel: Path, wheel_sha256: str, cache_dir: Path | None = None, log: Callable[[str], None] = print
-) -> UpstreamEnv:
+    wheel: Path | None, wheel_sha256: str, cache_dir: Path | None = None, log: Callable[[str], None] = print
+) -> UpstreamEnv | None:
     """The upstream environment, built on first use (a few minutes) and cached.
 
     Args:
-        wheel: The ``isaaclab-3.0.0`` wheel file.
+        wheel: The ``isaaclab-3.0.0`` wheel file, or None to only look for the environment built before (nothing is
+            built: None is returned if there is none).
         wheel_sha256: Its digest (part of the cache fingerprint).
         cache_dir: The cache folder (default: :func:`default_cache_dir`).
         log: Called with progress lines.
 
     Returns:
-        The environment.
+        The environment (None if ``wheel`` is None and it is not built).
 
     Raises:
         RuntimeError: If a step of the build fails (the half-built venv is left without a stamp).
@@ -139,6 +144,8 @@ def ensure_upstream_env(
         wanted = fingerprint(wheel_sha256, base_python)
         built_seconds = None
         if not (stamp.is_file() and stamp.read_text().strip() == wanted and python.is_file()):
+            if wheel is None:
+                return None
             start = time.perf_counter()
             _build(root, base_python, wheel, log)
             stamp.write_text(wanted + "\n")
