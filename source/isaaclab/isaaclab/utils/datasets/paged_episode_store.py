@@ -16,7 +16,9 @@ pool on export and on reset.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import math
+import sys
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -37,6 +39,9 @@ WORD_COPY_BYTES = 256
 
 MIN_BLOCK_BYTES = 256 * 1024
 """The smallest block of a pool: a block holds a page for every environment, and at least this many bytes."""
+
+HUGE_PAGE_BYTES = 2 * 1024 * 1024
+"""The size of a transparent huge page on Linux; CPU blocks are advised to use them where they span whole ones."""
 
 SUPPORTED_DTYPES = frozenset(
     {
@@ -393,14 +398,15 @@ class _KeyPool:
         length = self.length(env_id)
         pages = self.page_table[env_id, : self.num_pages[env_id]]
         rows = ((pages[:, None] << self._page_shift) + np.arange(self.page_steps)).reshape(-1)[:length]
-        # one indexed copy per run of rows in one block (the pages of an episode sit in few blocks)
+        # one indexed copy per run of rows in one block (the pages of an episode sit in few blocks), each straight
+        # into its place in the episode's tensor
         blocks = rows >> self._block_shift
         starts = np.flatnonzero(np.diff(blocks, prepend=-1))
-        parts = [
-            self._blocks[blocks[start]].index_select(0, self._index(rows[start:stop] & self._block_mask))
-            for start, stop in zip(starts, [*starts[1:], len(rows)])
-        ]
-        taken = parts[0] if len(parts) == 1 else torch.cat(parts)
+        first = self._blocks[0]
+        taken = torch.empty((length, *first.shape[1:]), dtype=first.dtype, device=first.device)
+        for start, stop in zip(starts, [*starts[1:], len(rows)]):
+            block = self._blocks[blocks[start]]
+            torch.index_select(block, 0, self._index(rows[start:stop] & self._block_mask), out=taken[start:stop])
         return taken.view(torch.uint8).view(self.dtype).view(length, *self.row_shape) if self._word else taken
 
     def take(self, env_id: int) -> torch.Tensor:
@@ -487,8 +493,41 @@ class _KeyPool:
                 block = torch.empty(shape, dtype=self.dtype, pin_memory=True)
             else:
                 block = torch.empty(shape, dtype=self.dtype, device=self._device)
+                if self._on_cpu:
+                    _advise_huge_pages(block)
             self._blocks.append(self._as_words(block))
         self._free = np.concatenate([self._free, np.ones(count * self.block_pages, dtype=bool)])
+
+
+def _madvise():
+    """libc's ``madvise`` on Linux, or None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    with contextlib.suppress(OSError, AttributeError):
+        function = ctypes.CDLL(None, use_errno=True).madvise
+        function.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+        return function
+    return None
+
+
+_MADVISE = _madvise()
+_MADV_HUGEPAGE = 14
+
+
+def _advise_huge_pages(block: torch.Tensor) -> None:
+    """Advise Linux to back the whole 2 MiB pages of a new CPU block with transparent huge pages.
+
+    A block is written first by a recording step: with 4 KiB pages, the kernel faults in and zeroes the block one
+    page at a time inside that step (most of the cost of a first episode with camera keys). Where transparent huge
+    pages are in ``madvise`` mode (a common default), this makes it one fault per 2 MiB. It is advice: where it is not
+    supported, nothing changes.
+    """
+    start = block.data_ptr()
+    end = start + block.numel() * block.element_size()
+    aligned = -(-start // HUGE_PAGE_BYTES) * HUGE_PAGE_BYTES
+    length = (end - aligned) // HUGE_PAGE_BYTES * HUGE_PAGE_BYTES
+    if _MADVISE is not None and length > 0:
+        _MADVISE(aligned, length, _MADV_HUGEPAGE)
 
 
 def _ids_text(env_ids: np.ndarray, most: int = 8) -> str:
