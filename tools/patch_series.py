@@ -387,7 +387,12 @@ def refresh(base: str = "HEAD") -> list[str]:
     """
     patches = _read_series_at(base)
     paths = touched_paths(patches)
-    trees = stage_trees(patches, project_files(paths, lambda path: _read_at(base, path)))
+    try:
+        trees = stage_trees(patches, project_files(paths, lambda path: _read_at(base, path)))
+    except SeriesError as error:
+        raise SeriesError(
+            f"{error} at {base}: give --base a commit at which the series checked out (the one before the change)"
+        )
     final = project_files(paths)
     changed = set()
     for path in paths:
