@@ -43,6 +43,11 @@ MIN_BLOCK_BYTES = 256 * 1024
 HUGE_PAGE_BYTES = 2 * 1024 * 1024
 """The size of a transparent huge page on Linux; CPU blocks are advised to use them where they span whole ones."""
 
+MIN_LARGE_ROW_BLOCK_BYTES = 2 * HUGE_PAGE_BYTES
+"""The smallest block of a key whose page holds fewer than :data:`MAX_PAGE_STEPS` steps (camera frames): it spans a
+whole huge page wherever it starts, and it holds several pages of every environment, so that an episode's pages sit
+in few blocks and its gather is a few indexed copies rather than one per page."""
+
 SUPPORTED_DTYPES = frozenset(
     {
         torch.bool,
@@ -324,8 +329,10 @@ class _KeyPool:
         self._page_mask = (1 << self._page_shift) - 1
         self.page_steps = 1 << self._page_shift
         self.page_bytes = self.page_steps * self.row_bytes
-        # a block holds a page for every environment, and at least MIN_BLOCK_BYTES
-        block_pages = max(num_envs, MIN_BLOCK_BYTES // max(1, self.page_bytes))
+        # a block holds a page for every environment, and at least MIN_BLOCK_BYTES (MIN_LARGE_ROW_BLOCK_BYTES for
+        # large rows)
+        min_block_bytes = MIN_BLOCK_BYTES if self.page_steps == MAX_PAGE_STEPS else MIN_LARGE_ROW_BLOCK_BYTES
+        block_pages = max(num_envs, min_block_bytes // max(1, self.page_bytes))
         self._block_shift = self._page_shift + _log2_ceil(block_pages)
         self._block_mask = (1 << self._block_shift) - 1
         self.block_pages = 1 << (self._block_shift - self._page_shift)
@@ -404,6 +411,9 @@ class _KeyPool:
         starts = np.flatnonzero(np.diff(blocks, prepend=-1))
         first = self._blocks[0]
         taken = torch.empty((length, *first.shape[1:]), dtype=first.dtype, device=first.device)
+        if self._on_cpu:
+            # written once, here: one fault per huge page rather than one per 4 KiB page
+            _advise_huge_pages(taken)
         for start, stop in zip(starts, [*starts[1:], len(rows)]):
             block = self._blocks[blocks[start]]
             torch.index_select(block, 0, self._index(rows[start:stop] & self._block_mask), out=taken[start:stop])
@@ -515,12 +525,12 @@ _MADV_HUGEPAGE = 14
 
 
 def _advise_huge_pages(block: torch.Tensor) -> None:
-    """Advise Linux to back the whole 2 MiB pages of a new CPU block with transparent huge pages.
+    """Advise Linux to back the whole 2 MiB pages of a new CPU tensor with transparent huge pages.
 
-    A block is written first by a recording step: with 4 KiB pages, the kernel faults in and zeroes the block one
-    page at a time inside that step (most of the cost of a first episode with camera keys). Where transparent huge
-    pages are in ``madvise`` mode (a common default), this makes it one fault per 2 MiB. It is advice: where it is not
-    supported, nothing changes.
+    A new block is written first by a recording step, and a gathered episode by its gather: with 4 KiB pages, the
+    kernel faults in and zeroes the tensor one page at a time inside that call (most of the cost of a first episode
+    with camera keys, and of gathering a camera episode). Where transparent huge pages are in ``madvise`` mode (a
+    common default), this makes it one fault per 2 MiB. It is advice: where it is not supported, nothing changes.
     """
     start = block.data_ptr()
     end = start + block.numel() * block.element_size()
