@@ -71,7 +71,7 @@ SIZES = {
     "lengths": Size(int_list, [100, 200, 400, 800], [16, 32], "Episode lengths in steps."),
     "image_size": Size(positive_int, 84, 32, "Camera width and height."),
     "sim_step_ms": Size(float, 1.0, 0.0, "Simulated physics time per step (a sleep)."),
-    "repeats": Size(positive_int, 3, 1, "Interleaved rounds."),
+    "repeats": Size(positive_int, 5, 1, "Interleaved rounds."),
 }
 """The size options."""
 

@@ -64,7 +64,7 @@ SIZES = {
     "image_size": Size(positive_int, 128, 32, "Camera width and height."),
     "episode_length": Size(positive_int, 300, 20, "Steps per episode."),
     "rounds": Size(positive_int, 3, 2, "Episodes of env 0 exported."),
-    "repeats": Size(positive_int, 3, 1, "Interleaved rounds (runs of every mode)."),
+    "repeats": Size(positive_int, 5, 1, "Interleaved rounds (runs of every mode)."),
 }
 """The size options."""
 
