@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import functools
 import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,6 +32,7 @@ from ..utils.datasets import (
     writer_shutdown,
 )
 from ..utils.datasets.chunk_compression import check_compression, default_compression_threads
+from ..utils.datasets.locking import locked
 from .manager_base import ManagerBase, ManagerTermBase
 from .manager_term_cfg import RecorderTermCfg
 
@@ -119,17 +119,6 @@ _SETTING_NAMES = frozenset(field.name for field in dataclasses.fields(RecorderMa
 _TENSOR_OVERHEAD_BYTES = 256
 """The memory a tensor of a queued episode holds besides its data (object and storage bookkeeping), for the
 queue's byte bound."""
-
-
-def _locked(method: Callable) -> Callable:
-    """Run a method of the manager with its lock held (the public methods may be called from several threads)."""
-
-    @functools.wraps(method)
-    def locked(self, *args, **kwargs):
-        with self._lock:
-            return method(self, *args, **kwargs)
-
-    return locked
 
 
 class RecorderTerm(ManagerTermBase):
@@ -397,7 +386,7 @@ class RecorderManager(ManagerBase):
     Operations.
     """
 
-    @_locked
+    @locked
     def reset(self, env_ids: Sequence[int] | slice | None = None) -> dict[str, torch.Tensor]:
         """Resets the recorder data.
 
@@ -438,7 +427,7 @@ class RecorderManager(ManagerBase):
             return EpisodeData()
         return self._episodes.get(env_id, EpisodeData())
 
-    @_locked
+    @locked
     def add_to_episodes(self, key: str, value: torch.Tensor | dict, env_ids: Sequence[int] | slice | None = None):
         """Adds the given key-value pair to the episodes for the given environment ids.
 
@@ -472,7 +461,7 @@ class RecorderManager(ManagerBase):
         for leaf_key, batch in leaves:
             self._store.add(leaf_key, batch, env_ids)
 
-    @_locked
+    @locked
     def set_success_to_episodes(self, env_ids: Sequence[int] | slice | None, success_values: torch.Tensor):
         """Sets the task success values to the episodes for the given environment ids.
 
@@ -522,7 +511,7 @@ class RecorderManager(ManagerBase):
             key, value = term.record_post_physics_decimation_step()
             self.add_to_episodes(key, value)
 
-    @_locked
+    @locked
     def record_pre_reset(self, env_ids: Sequence[int] | slice | None, force_export_or_skip=None) -> None:
         """Trigger recorder terms for pre-reset functions.
 
@@ -552,7 +541,7 @@ class RecorderManager(ManagerBase):
         if force_export_or_skip or (force_export_or_skip is None and self.cfg.export_in_record_pre_reset):
             self.export_episodes(env_ids)
 
-    @_locked
+    @locked
     def record_post_reset(self, env_ids: Sequence[int] | slice | None) -> None:
         """Trigger recorder terms for post-reset functions.
 

@@ -6,11 +6,10 @@
 from __future__ import annotations
 
 import errno
-import functools
 import json
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import torch
@@ -19,6 +18,7 @@ from ..math import convert_quat
 from .chunk_compression import ChunkCompressor, check_compression, chunk_rows
 from .dataset_file_handler_base import DatasetFileHandlerBase
 from .episode_data import EpisodeData
+from .locking import locked
 
 try:
     import fcntl
@@ -47,17 +47,6 @@ def convert_pose_quat_wxyz_to_xyzw(pose: np.ndarray) -> np.ndarray:
     quat_wxyz = pose[..., 3:7]
     quat_xyzw = convert_quat(quat_wxyz, to="xyzw")
     return np.concatenate([position, quat_xyzw], axis=-1)
-
-
-def _locked(method: Callable) -> Callable:
-    """Run a method of the handler with its file lock held."""
-
-    @functools.wraps(method)
-    def locked(self, *args, **kwargs):
-        with self._lock:
-            return method(self, *args, **kwargs)
-
-    return locked
 
 
 class HDF5DatasetFileHandler(DatasetFileHandlerBase):
@@ -91,7 +80,7 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
         self._compression_level = 2
         self._compressor = ChunkCompressor(self._compression_level, 1)
 
-    @_locked
+    @locked
     def open(self, file_path: str, mode: str = "r"):
         """Open an existing dataset file.
 
@@ -120,7 +109,7 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
         with self._names_lock:
             self._published_names = set(self._hdf5_data_group)
 
-    @_locked
+    @locked
     def create(self, file_path: str, env_name: str | None = None):
         """Create a new dataset file (``.hdf5`` is appended if missing; parent directories are created).
 
@@ -168,7 +157,7 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
     Properties
     """
 
-    @_locked
+    @locked
     def add_env_args(self, env_args: dict):
         """Add environment arguments to the dataset."""
         self._raise_if_not_initialized()
@@ -182,13 +171,13 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
         self._raise_if_not_initialized()
         self.add_env_args({"env_name": env_name})
 
-    @_locked
+    @locked
     def get_env_name(self) -> str | None:
         """Get the environment name."""
         self._raise_if_not_initialized()
         return json.loads(self._hdf5_data_group.attrs["env_args"]).get("env_name")
 
-    @_locked
+    @locked
     def get_episode_names(self) -> Iterable[str]:
         """Get the names of the episodes in the file."""
         self._raise_if_not_initialized()
@@ -235,7 +224,7 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
             self._compression_level = level
             self._compressor = ChunkCompressor(level, threads)
 
-    @_locked
+    @locked
     def get_format_version(self) -> int:
         """Get the dataset format version.
 
@@ -255,7 +244,7 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
         """
         return self.get_format_version() < DATASET_FORMAT_VERSION
 
-    @_locked
+    @locked
     def load_episode(
         self, episode_name: str, device: str, convert_legacy_quat: bool | None = None
     ) -> EpisodeData | None:
@@ -393,7 +382,7 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
                 if demo_id is None:
                     self._demo_count += 1
 
-    @_locked
+    @locked
     def flush(self):
         """Flush the episode data to disk.
 
@@ -409,7 +398,7 @@ class HDF5DatasetFileHandler(DatasetFileHandlerBase):
                 f" {len(self._published_names)} demo(s) written to it are lost when it closes."
             )
 
-    @_locked
+    @locked
     def close(self):
         """Flush and close the dataset file handler. Calling it again does nothing."""
         if self._hdf5_file_stream is None:
