@@ -12,12 +12,8 @@ from collections.abc import Callable
 
 
 def locked(method: Callable) -> Callable:
-    """Run a method with its object's ``_lock`` held.
-
-    The recorder manager and the dataset file handlers are called from the simulation loop and from the episode
-    writer's thread; their public methods take the object's lock (a re-entrant lock, so that they may call each
-    other).
-    """
+    """Run a method with its object's ``_lock`` (a re-entrant lock) held: for objects that the simulation loop and
+    the episode writer's thread both call."""
 
     @functools.wraps(method)
     def run_locked(self, *args, **kwargs):
